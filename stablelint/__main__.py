@@ -1,0 +1,5 @@
+"""``python -m stablelint``."""
+
+from .cli import main
+
+main()

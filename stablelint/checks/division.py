@@ -1,0 +1,36 @@
+"""SL201: division by a value that can be exactly zero (a std, a norm, a count, ...)."""
+
+from __future__ import annotations
+
+from . import Checker, Report
+from ..dataflow import Context
+from ..values import Value
+
+DIVISION_OPS = ("div", "true_divide", "reciprocal", "rsqrt")
+
+
+class Check(Checker):
+    ops = DIVISION_OPS
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        name = "other" if value.op in ("div", "true_divide") else "input"
+        divisor = value.args.get(name)
+        if divisor is None or not divisor.facts.may_be_zero:
+            return
+        zero = divisor.facts.zero
+        if zero is None or not zero.exact or not divisor.facts.range.reaches_zero(exact_only=True):
+            return  # only underflow: that is SL107/SL111 territory
+        render = report.render
+        node = value.arg_nodes.get(name)
+        subject = render.text(node, 30)
+        origin = render.origin(node, divisor, render.source_of(divisor))
+        detail = f"{zero.text} ({origin})" if origin else zero.text
+        if value.op in ("div", "true_divide"):
+            fix = f"({subject} + eps)"
+            what = f"division by '{subject}'"
+        else:
+            fix = f"{render.callee(value)}({subject} + eps)"
+            what = f"{render.call(value, subject)}"
+        report(value.node,
+               f"{what} gives inf/NaN when it is 0, and it can be: {detail}; "
+               f"add an epsilon, e.g. {fix}")

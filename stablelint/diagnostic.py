@@ -1,0 +1,77 @@
+"""Diagnostics and fixes: the plain data every front end consumes.
+
+Lines and columns are 1-based and columns count code points, the way
+flake8 and ruff print them; the language server converts to its own units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Applicability = Literal["safe", "unsafe"]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text between two positions (end exclusive)."""
+
+    start: Position
+    end: Position
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    path: str
+    start: Position
+    end: Position
+    severity: str = "error"
+    fix: Fix | None = None
+    # For notebooks: the 1-based cell index the position is relative to.
+    cell: int | None = None
+    rule_name: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.start.line
+
+    @property
+    def column(self) -> int:
+        return self.start.column
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.cell or 0, self.start.line, self.start.column, self.code)
+
+
+@dataclass(slots=True)
+class FileError:
+    """Something went wrong that is not a finding: exit status 2."""
+
+    path: str
+    message: str
+    rule: str | None = None
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    # The source text, kept only when a front end needs it (full output, fixes).
+    source: str | None = None

@@ -1,0 +1,174 @@
+"""The core every front end calls: ``lint_source(text, path, rules)``.
+
+Prefilter on text, parse with libcst, run the dataflow analysis with the
+selected rules hooked to the ops they care about, then turn what they
+reported into diagnostics: one finding per spot (a rule that ``overrides``
+another wins at the same node), positions computed lazily for reported
+nodes only, suppression comments applied.  Problems with the source become
+SL000 findings; an exception inside a rule becomes a ``FileError`` naming
+the rule and the file, and the other rules still run.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+
+import libcst as cst
+
+from .checks import Report
+from .dataflow import Analyzer, Context
+from .diagnostic import Diagnostic, FileError, FileResult, Fix, Position
+from .positions import LineIndex, node_ranges
+from .render import Renderer
+from .rulebook import CompiledRule, RuleSet
+from .source import SourceProblem, parse
+from .suppression import ALL, LineSuppressions, file_suppression
+from .values import Value
+
+PARSE_RULE = "SL000"
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+
+
+@dataclass
+class _Pending:
+    rule: CompiledRule
+    node: cst.CSTNode
+    message: str
+    fix: Fix | None
+
+
+def lint_source(text: str, path: str, rules: RuleSet, *, ignore: frozenset[str] = frozenset(),
+                keep_source: bool = False) -> FileResult:
+    """Lint one file's text. ``ignore`` holds codes switched off for this file."""
+    result = FileResult(path, source=text if keep_source else None)
+    disabled = file_suppression(text)
+    if disabled is not None and disabled.codes is ALL:
+        return result
+    active = [c for c in rules.compiled if c.rule.id not in ignore
+              and not (disabled is not None and any(c.rule.id.startswith(x) for x in disabled.codes or ()))]
+    if not rules.needs_parse(text, active):
+        return result
+    try:
+        module = parse(text)
+    except SourceProblem as problem:
+        if any(c.rule.id == PARSE_RULE for c in active):
+            position = Position(problem.line, problem.column)
+            rule = rules.by_id[PARSE_RULE].rule
+            result.diagnostics.append(Diagnostic(PARSE_RULE, problem.message, path, position, position,
+                                                 severity=rule.severity, rule_name=rule.name))
+        return result
+    return _analyze(module, text, path, active, result)
+
+
+def problem_result(path: str, problem: SourceProblem, rules: RuleSet) -> FileResult:
+    """An SL000 finding for a file that could not even be decoded."""
+    result = FileResult(path)
+    compiled = rules.by_id.get(PARSE_RULE)
+    if compiled is not None:
+        position = Position(problem.line, problem.column)
+        result.diagnostics.append(Diagnostic(PARSE_RULE, problem.message, path, position, position,
+                                             severity=compiled.rule.severity, rule_name=compiled.rule.name))
+    return result
+
+
+def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule], result: FileResult) -> FileResult:
+    pending: list[_Pending] = []
+    broken: set[str] = set()
+    hooks: dict[str, list] = {}
+    renderer_box: list[Renderer] = []
+
+    def make_hook(compiled: CompiledRule):
+        checker = compiled.checker
+        rule_id = compiled.rule.id
+
+        def sink(node: cst.CSTNode, message: str, fix: Fix | None) -> None:
+            pending.append(_Pending(compiled, node, message, fix))
+
+        def hook(value: Value, context: Context) -> None:
+            if rule_id in broken:
+                return
+            try:
+                checker.check(value, context, Report(sink, renderer_box[0]))
+            except Exception as exc:  # noqa: BLE001 - one rule's bug must not stop the others
+                broken.add(rule_id)
+                result.errors.append(FileError(path, _describe(exc), rule=rule_id))
+
+        return hook, sink
+
+    sinks = []
+    for compiled in active:
+        if compiled.checker is None:
+            continue
+        hook, sink = make_hook(compiled)
+        sinks.append((compiled, sink))
+        for op in compiled.ops:
+            hooks.setdefault(op, []).append(hook)
+    if not hooks:
+        return result
+    from .ops import op_table
+
+    analyzer = Analyzer(module, op_table(), hooks)
+    renderer = Renderer(module, analyzer.table, analyzer.module_scope, analyzer.frameworks)
+    renderer_box.append(renderer)
+    try:
+        analyzer.run()
+    except RecursionError:
+        result.errors.append(FileError(path, "internal error: the file is nested too deeply to analyse"))
+    except Exception as exc:  # noqa: BLE001 - report and carry on with what was found
+        result.errors.append(FileError(path, f"internal error while analysing: {_describe(exc)}"))
+    for compiled, sink in sinks:
+        if compiled.rule.id in broken:
+            continue
+        try:
+            compiled.checker.finish(analyzer.context(), Report(sink, renderer))
+        except Exception as exc:  # noqa: BLE001
+            broken.add(compiled.rule.id)
+            result.errors.append(FileError(path, _describe(exc), rule=compiled.rule.id))
+    pending = _one_per_spot(pending)
+    if not pending:
+        return result
+    ranges = node_ranges(module, [p.node for p in pending] + renderer.line_refs, LineIndex(text))
+    suppressions = LineSuppressions(text.splitlines())
+    for item in pending:
+        start, end = ranges.get(item.node, (Position(1, 1), Position(1, 1)))
+        code = item.rule.rule.id
+        if suppressions.suppressed(code, start.line):
+            continue
+
+        def line_of(match: re.Match) -> str:
+            node = renderer.line_refs[int(match[1])]
+            found = ranges.get(node)
+            return str(found[0].line) if found else "?"
+
+        message = _PLACEHOLDER.sub(line_of, item.message)
+        result.diagnostics.append(Diagnostic(code, message, path, start, end, severity=item.rule.rule.severity,
+                                             fix=item.fix, rule_name=item.rule.rule.name))
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _one_per_spot(pending: list[_Pending]) -> list[_Pending]:
+    """Drop findings another rule overrides at the same node, and exact repeats."""
+    by_node: dict[int, list[_Pending]] = {}
+    for item in pending:
+        by_node.setdefault(id(item.node), []).append(item)
+    kept: list[_Pending] = []
+    for items in by_node.values():
+        present = {i.rule.rule.id for i in items}
+        overridden = {o for i in items for o in i.rule.rule.overrides if o in present and o != i.rule.rule.id}
+        seen: set[str] = set()
+        for item in items:
+            rule_id = item.rule.rule.id
+            if rule_id in overridden or rule_id in seen:
+                continue
+            seen.add(rule_id)
+            kept.append(item)
+    return kept
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,62 @@
+"""Concise output (one line per finding), the summary line and --statistics; shared text helpers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TextIO
+
+from ..catalog import Rule
+from ..diagnostic import Diagnostic
+
+BOLD, RED, RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[0m"
+
+
+def rule_name(diagnostic: Diagnostic, rules: dict[str, Rule]) -> str:
+    rule = rules.get(diagnostic.code)
+    return rule.name if rule is not None else diagnostic.rule_name
+
+
+def location(diagnostic: Diagnostic) -> str:
+    """`path:line:col`, or `path:cell N:line:col` for a notebook cell."""
+    cell = "" if diagnostic.cell is None else f"cell {diagnostic.cell}:"
+    return f"{diagnostic.path}:{cell}{diagnostic.start.line}:{diagnostic.start.column}"
+
+
+def header(diagnostic: Diagnostic, *, color: bool = False) -> str:
+    """`path:line:col: CODE [*] message`; `[*]` marks a finding that carries a fix."""
+    loc, code = location(diagnostic), diagnostic.code
+    if color:
+        loc, code = f"{BOLD}{loc}{RESET}", f"{RED}{code}{RESET}"
+    mark = " [*]" if diagnostic.fix is not None else ""
+    return f"{loc}: {code}{mark} {diagnostic.message}"
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    if not diagnostics:
+        return "All checks passed!"
+    count = len(diagnostics)
+    text = f"Found {count} finding{'' if count == 1 else 's'}."
+    safe = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability == "safe")
+    unsafe = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability != "safe")
+    if safe:
+        text += f" {safe} fixable with --fix."
+    if unsafe:
+        text += f" ({unsafe} {'more' if safe else 'fixable'} with --unsafe-fixes)"
+    return text
+
+
+def write(diagnostics: list[Diagnostic], out: TextIO, *, color: bool = False) -> None:
+    for diagnostic in diagnostics:
+        out.write(header(diagnostic, color=color) + "\n")
+    out.write(("\n" if diagnostics else "") + summary(diagnostics) + "\n")
+
+
+def write_statistics(diagnostics: list[Diagnostic], rules: dict[str, Rule], out: TextIO) -> None:
+    """One line per rule, most frequent first: `count  CODE  [*]  name`."""
+    counts = Counter(d.code for d in diagnostics)
+    examples = {d.code: d for d in diagnostics}
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = rules.get(code)
+        fixable = rule.fixable if rule is not None else examples[code].fix is not None
+        line = f"{count:>5}  {code}  {'[*]' if fixable else '   '}  {rule_name(examples[code], rules)}"
+        out.write(line.rstrip() + "\n")

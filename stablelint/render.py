@@ -1,0 +1,174 @@
+"""Rendering for messages and fixes: spellings as the file writes them.
+
+Messages name the spelling found (``F.softmax``, ``.log()``) and the one to
+use, written with the framework and alias the file already imports
+(``F.log_softmax``, ``tf.nn.log_softmax``, ``x.log_softmax(...)``).
+Source lines in messages are placeholders resolved once positions are
+known (positions are computed lazily, for reported nodes only).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .ops import OpTable, Spelling
+from .values import MODULE, OP, RESULT, Value
+
+
+class Renderer:
+    def __init__(self, module: cst.Module, table: OpTable, module_scope, frameworks: set[str]):
+        self.module = module
+        self.table = table
+        self.module_scope = module_scope  # the dataflow's module Scope: imports and globals
+        self.frameworks = frameworks  # frameworks the file imports
+        self.line_refs: list[cst.CSTNode] = []
+
+    # -- text -------------------------------------------------------------------
+
+    def text(self, node: cst.CSTNode | None, limit: int = 60) -> str:
+        if node is None:
+            return "..."
+        code = " ".join(self.module.code_for_node(node).split())
+        if len(code) > limit:
+            code = code[: limit - 3].rstrip() + "..."
+        return code
+
+    def line(self, node: cst.CSTNode) -> str:
+        """A placeholder for the line of ``node``, filled in after positions are known."""
+        self.line_refs.append(node)
+        return f"\x00{len(self.line_refs) - 1}\x00"
+
+    # -- spellings ----------------------------------------------------------------
+
+    def callee(self, value: Value) -> str:
+        """How the op producing ``value`` is written: ``torch.log``, ``.log``, ``nn.BCELoss``."""
+        node = value.node
+        if value.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return "." + node.func.attr.value
+        if isinstance(node, cst.Call):
+            return self.text(node.func, 40)
+        return value.op or "?"
+
+    def call(self, value: Value, inner: str = "...") -> str:
+        """``torch.log(...)``, ``x.log()``-style rendering of a call value."""
+        node = value.node
+        if value.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            receiver = self.text(node.func.value, 30) if inner == "..." else inner
+            more = "..." if node.args else ""
+            return f"{receiver}.{node.func.attr.value}({more})"
+        if isinstance(node, cst.Call):
+            return f"{self.callee(value)}({inner})"
+        return self.text(node, 40)
+
+    def framework(self, like: list[Value]) -> str:
+        for value in like:
+            if value.kind == OP and value.spelling is not None and value.spelling.framework:
+                return value.spelling.framework
+        for framework in ("torch", "tensorflow", "jax", "numpy"):
+            if framework in self.frameworks:
+                return framework
+        return ""
+
+    def floor(self, subject: str, like: list[Value], bound: str = "eps") -> str:
+        """``subject`` clamped from below, in the file's idiom."""
+        if self.framework(like) == "torch":
+            return f"{self.suggest('clamp', like)}({subject}, min={bound})"
+        return f"{self.suggest('maximum', like)}({subject}, {bound})"
+
+    def ceiling(self, subject: str, like: list[Value], bound: str = "limit") -> str:
+        """``subject`` clamped from above, in the file's idiom."""
+        if self.framework(like) == "torch":
+            return f"{self.suggest('clamp', like)}({subject}, max={bound})"
+        return f"{self.suggest('minimum', like)}({subject}, {bound})"
+
+    def suggest(self, op: str, like: list[Value]) -> str:
+        """The op written in the idiom of ``like`` (values the finding is about)."""
+        spellings = [v for v in like if v.kind == OP and v.spelling is not None]
+        frameworks = [v.spelling.framework for v in spellings if v.spelling.framework not in ("", "python")]
+        framework = frameworks[0] if frameworks else ""
+        if any(v.method for v in spellings):
+            method = self.table.methods.get(op, {}).get(framework)
+            if method is not None:
+                return f".{method.attr}"
+        # the same module alias as a spelling the finding already uses
+        for value in spellings:
+            node = value.node
+            spelling: Spelling = value.spelling
+            if value.method or not isinstance(node, cst.Call) or spelling.kind != "function":
+                continue
+            func = node.func
+            if isinstance(func, cst.Attribute):
+                alias = self.text(func.value, 80)
+                candidate = self.table.lookup(f"{spelling.module}.{op}")
+                if candidate is not None and candidate.op == op:
+                    return f"{alias}.{candidate.attr}"
+        order = [framework] if framework else []
+        order += [f for f in ("torch", "tensorflow", "jax", "numpy") if f in self.frameworks and f not in order]
+        for fw in order:
+            for candidate in self.table.spellings_for(op, fw):
+                if candidate.kind != "function":
+                    continue
+                alias = self._alias_for(candidate.module)
+                if alias is not None:
+                    return f"{alias}.{candidate.attr}" if alias else candidate.attr
+        for fw in order:
+            for candidate in self.table.spellings_for(op, fw):
+                if candidate.kind == "function":
+                    return candidate.qualname
+        return op
+
+    def _alias_for(self, module: str) -> str | None:
+        """The name this file binds ``module`` to, if it imports it."""
+        best: str | None = None
+        for name, value in self.module_scope.vars.items():
+            if value.kind == MODULE and value.qualname and self.table.normalize(value.qualname) == module:
+                return name
+            if value.kind == MODULE and value.qualname and module.startswith(self.table.normalize(value.qualname) + "."):
+                rest = module[len(self.table.normalize(value.qualname)) + 1:]
+                best = best or f"{name}.{rest}"
+        return best
+
+    # -- dataflow notes -------------------------------------------------------------
+
+    @staticmethod
+    def source_of(value: Value) -> Value:
+        """The op value behind a call of one of the file's functions."""
+        while value.kind == RESULT and value.via is not None:
+            value = value.via
+        return value
+
+    def origin(self, arg_node: cst.CSTNode | None, arg_value: Value, matched: Value) -> str:
+        """Where a value reached through a variable or a call came from, or ''."""
+        if arg_node is None or matched.node is None or matched.kind != OP or _contains(arg_node, matched.node):
+            return ""
+        where = self.line(matched.node)
+        produced = f"the output of {self.call(matched)} on line {where}"
+        if arg_value.kind == RESULT and arg_value.ref is not None:
+            function = f"{arg_value.ref.qualname}()"
+            if isinstance(arg_node, cst.Call):
+                return f"{function} returns {produced}"
+            return f"'{self.text(arg_node, 30)}' comes from {function}, which returns {produced}"
+        if isinstance(arg_node, (cst.Name, cst.Attribute)):
+            return f"'{self.text(arg_node, 30)}' is {produced}"
+        return f"{self.text(arg_node, 30)} is {produced}"
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Whether ``inner`` is ``outer`` or directly reached through call/attribute structure."""
+    stack = [outer]
+    while stack:
+        node = stack.pop()
+        if node is inner:
+            return True
+        if isinstance(node, cst.Call):
+            stack.append(node.func)
+            stack.extend(a.value for a in node.args)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, cst.UnaryOperation):
+            stack.append(node.expression)
+        elif isinstance(node, cst.Subscript):
+            stack.append(node.value)
+    return False
+

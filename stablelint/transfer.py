@@ -1,0 +1,455 @@
+"""Transfer functions: the facts of an op's result from the facts of its inputs.
+
+Each function receives the op's bound arguments (canonical name -> Value)
+and returns the result's Facts.  Ops without an entry produce no facts,
+except those tagged ``passthrough`` (same values, other shape or dtype).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Callable
+
+from . import facts as F
+from .facts import CLOSED, INF, OPEN, ROUNDS, Facts, Interval, Why
+from .values import Value
+
+Args = dict[str, Value]
+
+
+def _facts(args: Args, name: str = "input") -> Facts:
+    value = args.get(name)
+    return value.facts if value is not None else F.UNKNOWN
+
+
+def _labelled(range_: Interval, label: str, *, exact: bool = True) -> Facts:
+    return Facts(range=range_, zero=Why(label, exact)).settle()
+
+
+def _any_zero(*parts: Facts) -> Why | None:
+    return F.stronger(*(part.zero for part in parts))
+
+
+def _any_growth(*parts: Facts) -> Why | None:
+    for part in parts:
+        if part.growth is not None:
+            return part.growth
+    return None
+
+
+# -- arithmetic ---------------------------------------------------------------
+
+
+def _same_source(a: Value, b: Value) -> bool:
+    if a is b:
+        return True
+    if a.node is not None and b.node is not None and type(a.node) is type(b.node):
+        return a.node.deep_equals(b.node)
+    return False
+
+
+def _reduced_from(value: Value, ops: tuple[str, ...]) -> Value | None:
+    """The input of ``value`` when it is one of the reductions ``ops``."""
+    if value.kind == "op" and value.op in ops:
+        return value.args.get("input")
+    return None
+
+
+def add(args: Args) -> Facts:
+    a, b = _facts(args), _facts(args, "other")
+    range_ = F.add(a.range, b.range)
+    return Facts(range=range_, zero=_any_zero(a, b), growth=_any_growth(a, b)).settle()
+
+
+def sub(args: Args) -> Facts:
+    left, right = args.get("input"), args.get("other")
+    a, b = _facts(args), _facts(args, "other")
+    if left is not None and right is not None:
+        source = _reduced_from(right, ("max", "amax", "logsumexp", "reduce_max"))
+        if source is not None and _same_source(left, source):
+            # x - max(x): at most 0, and each slice reaches exactly 0.
+            return Facts(range=Interval(-INF, 0.0, CLOSED, CLOSED), shifted=True)
+        top = _reduced_from(left, ("max", "amax"))
+        bottom = _reduced_from(right, ("min", "amin"))
+        if top is not None and bottom is not None and _same_source(top, bottom):
+            return _labelled(Interval(0.0, INF), "a max-min range")
+    range_ = F.sub(a.range, b.range)
+    zero = _any_zero(a, b)
+    if zero is not None and b.zero is not None and a.range == F.point(1.0):
+        zero = Why(f"1 minus {b.zero.text}", exact=range_.lo_kind == CLOSED and range_.lo == 0)
+    return Facts(range=range_, zero=zero, growth=_any_growth(a)).settle()
+
+
+def mul(args: Args) -> Facts:
+    a, b = _facts(args), _facts(args, "other")
+    range_ = F.mul(a.range, b.range)
+    left, right = args.get("input"), args.get("other")
+    growth = _any_growth(a, b)
+    if growth is None and left is not None and right is not None and _same_source(left, right):
+        growth = Why("a square")
+        range_ = Interval(0.0, INF)
+    return Facts(range=range_, zero=_any_zero(a, b), growth=growth).settle()
+
+
+def div(args: Args) -> Facts:
+    a, b = _facts(args), _facts(args, "other")
+    range_ = F.div(a.range, b.range)
+    return Facts(range=range_, zero=a.zero, growth=a.growth).settle()
+
+
+def neg(args: Args) -> Facts:
+    a = _facts(args)
+    return Facts(range=F.neg(a.range), zero=a.zero, growth=None).settle()
+
+
+def pow_(args: Args) -> Facts:
+    a = _facts(args)
+    exponent = args.get("exponent")
+    if exponent is None or not exponent.is_numeric_const:
+        return F.UNKNOWN
+    p = float(exponent.const)
+    if p == 0.5:
+        return sqrt(args)
+    if p == 2:
+        return square(args)
+    if p > 0 and p == int(p) and int(p) % 2 == 0:
+        zero = a.zero or _weak_or_difference(args, "an even power")
+        return Facts(range=Interval(0.0, INF), zero=zero, growth=Why("a power")).settle()
+    if p > 1:
+        lo = 0.0 if a.range.lo >= 0 else -INF
+        return Facts(range=Interval(lo, INF, a.range.lo_kind), zero=a.zero, growth=Why("a power")).settle()
+    if 0 < p < 1 and a.range.lo >= 0:
+        return Facts(range=Interval(0.0, INF, a.range.lo_kind if a.range.lo == 0 else OPEN), zero=a.zero).settle()
+    return F.UNKNOWN
+
+
+def _weak_or_difference(args: Args, text: str) -> Why:
+    """Evidence for a square/absolute value: strong for a difference (a == b happens)."""
+    value = args.get("input")
+    while value is not None and value.kind == "op" and value.op in ("getitem",):
+        value = value.args.get("input")
+    if value is not None and value.kind == "op" and value.op == "sub":
+        return Why(f"{text} of a difference")
+    return Why(text, strong=False)
+
+
+def square(args: Args) -> Facts:
+    a = _facts(args)
+    lo_kind = OPEN if a.range.excludes_zero() else CLOSED
+    zero = a.zero or _weak_or_difference(args, "a square")
+    return Facts(range=Interval(0.0, INF, lo_kind), zero=zero, growth=Why("a square")).settle()
+
+
+def abs_(args: Args) -> Facts:
+    a = _facts(args)
+    lo_kind = OPEN if a.range.excludes_zero() else CLOSED
+    zero = a.zero or _weak_or_difference(args, "an absolute value")
+    return Facts(range=Interval(0.0, INF, lo_kind), zero=zero, growth=a.growth).settle()
+
+
+# -- elementwise functions ----------------------------------------------------
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def exp(args: Args) -> Facts:
+    a = _facts(args)
+    range_ = F.monotone(a.range, math.exp, lo_limit=0.0, hi_limit=INF)
+    if range_.lo == 0 and a.range.lo > -INF:
+        range_ = replace(range_, lo_kind=OPEN)
+    return Facts(
+        range=range_,
+        zero=Why("an exp that underflows", exact=False),
+        growth=a.growth,
+        has_one=a.shifted,
+    ).settle()
+
+
+def log(args: Args) -> Facts:
+    a = _facts(args)
+    lo, hi = a.range.lo, a.range.hi
+    if hi <= 0:
+        return F.UNKNOWN
+    hi_v = math.log(hi) if hi < INF else INF
+    lo_v = math.log(lo) if lo > 0 else -INF
+    return Facts(range=Interval(lo_v, hi_v)).settle()
+
+
+def sqrt(args: Args) -> Facts:
+    a = _facts(args)
+    if a.range.lo < 0:
+        return F.UNKNOWN
+    range_ = F.monotone(a.range, math.sqrt, lo_limit=0.0, hi_limit=INF)
+    zero = Why(f"the square root of {a.zero.text}", a.zero.exact) if a.zero else None
+    return Facts(range=range_, zero=zero, count=a.count).settle()
+
+
+def rsqrt(args: Args) -> Facts:
+    return Facts(range=Interval(0.0, INF, OPEN))
+
+
+def sigmoid(args: Args) -> Facts:
+    a = _facts(args)
+    range_ = F.monotone(a.range, _sigmoid, lo_limit=0.0, hi_limit=1.0)
+    return _labelled(range_, "the sigmoid output", exact=False)
+
+
+def softmax(args: Args) -> Facts:
+    return _labelled(Interval(0.0, 1.0, ROUNDS, ROUNDS), "the softmax output", exact=False)
+
+
+def nonpositive(args: Args) -> Facts:
+    return Facts(range=Interval(-INF, 0.0))
+
+
+def relu(args: Args) -> Facts:
+    a = _facts(args)
+    if a.range.lo > 0:
+        return a
+    return _labelled(Interval(0.0, max(a.range.hi, 0.0)), "the ReLU output")
+
+
+def bounded(lo: float, hi: float, kind: int = CLOSED) -> Callable[[Args], Facts]:
+    def transfer(args: Args) -> Facts:
+        return Facts(range=Interval(lo, hi, kind, kind))
+
+    return transfer
+
+
+def nonneg_with(label: str) -> Callable[[Args], Facts]:
+    def transfer(args: Args) -> Facts:
+        return _labelled(Interval(0.0, INF), label)
+
+    return transfer
+
+
+def indicator(args: Args) -> Facts:
+    return _labelled(Interval(0.0, 1.0), "a 0/1 mask")
+
+
+def count(args: Args) -> Facts:
+    return Facts(range=Interval(1.0, INF), count=True)
+
+
+def softplus(args: Args) -> Facts:
+    a = _facts(args)
+    return Facts(range=Interval(0.0, INF, ROUNDS if a.range.lo == -INF else OPEN), growth=a.growth)
+
+
+# -- reductions ---------------------------------------------------------------
+
+
+def _sum_like(args: Args, *, mean: bool) -> Facts:
+    a = _facts(args)
+    if a.has_one and not mean:
+        return Facts(range=Interval(1.0, INF))
+    if a.range.lo < 0:
+        return Facts(growth=a.growth) if a.growth else F.UNKNOWN
+    if a.zero is not None:
+        text = a.zero.text
+        if text == "a 0/1 mask":
+            label = "a fraction of a 0/1 mask" if mean else "a count of a 0/1 mask"
+        elif mean:
+            label = f"a mean of {_plural(text)}"
+        else:
+            label = f"a sum of {_plural(text)}"
+        zero = Why(label, a.zero.exact)  # a sum of squares is a squared norm: strong
+    else:
+        zero = None
+    if mean:
+        range_ = a.range
+    else:
+        range_ = Interval(a.range.lo, INF, a.range.lo_kind, CLOSED)
+    return Facts(range=range_, zero=zero, growth=a.growth).settle()
+
+
+def _plural(text: str) -> str:
+    for article in ("the ", "a ", "an "):
+        if text.startswith(article):
+            text = text[len(article):]
+            break
+    if text.endswith(" output"):
+        return text + "s"
+    if text.endswith("s"):
+        return text
+    if text.startswith("exp "):
+        return "exps " + text[4:].replace("underflows", "underflow")
+    return text + "s"
+
+
+def sum_(args: Args) -> Facts:
+    return _sum_like(args, mean=False)
+
+
+def mean(args: Args) -> Facts:
+    return _sum_like(args, mean=True)
+
+
+def max_like(args: Args) -> Facts:
+    a = _facts(args)
+    other = args.get("other")
+    if other is not None:  # elementwise maximum(a, b)
+        b = other.facts
+        lo_a, lo_b = a.range.lo, b.range.lo
+        lo, lo_kind = (lo_a, a.range.lo_kind) if lo_a >= lo_b else (lo_b, b.range.lo_kind)
+        if not b.range.known and other.kind != "const":
+            return Facts(range=Interval(max(lo_a, 0.0), INF, OPEN)).settle() if lo_a >= 0 else F.UNKNOWN
+        hi = max(a.range.hi, b.range.hi)
+        return Facts(range=Interval(lo, hi, lo_kind), zero=a.zero if b.zero else None).settle()
+    return Facts(range=a.range, zero=a.zero).settle()
+
+
+def min_like(args: Args) -> Facts:
+    a = _facts(args)
+    other = args.get("other")
+    if other is not None:
+        b = other.facts
+        hi = min(a.range.hi, b.range.hi)
+        lo = min(a.range.lo, b.range.lo)
+        return Facts(range=Interval(lo, hi), zero=_any_zero(a, b)).settle()
+    return Facts(range=a.range, zero=a.zero).settle()
+
+
+def std(args: Args) -> Facts:
+    return _labelled(Interval(0.0, INF), "a standard deviation")
+
+
+def var(args: Args) -> Facts:
+    return _labelled(Interval(0.0, INF), "a variance")
+
+
+def norm(args: Args) -> Facts:
+    return _labelled(Interval(0.0, INF), "a norm")
+
+
+def logsumexp(args: Args) -> Facts:
+    return F.UNKNOWN
+
+
+# -- guards -------------------------------------------------------------------
+
+
+def clamp(args: Args) -> Facts:
+    a = _facts(args)
+    lo_v, hi_v = args.get("min"), args.get("max")
+    lo = _bound(lo_v)
+    hi = _bound(hi_v)
+    range_ = F.clamp(a.range, lo, hi)
+    zero = a.zero
+    if range_.lo == 0 and range_.lo_kind == CLOSED and lo is not None and lo.known and lo.lo == 0:
+        zero = Why("a value clamped at 0")
+    return Facts(range=range_, zero=zero, growth=a.growth).settle()
+
+
+def _bound(value: Value | None) -> Interval | None:
+    if value is None or (value.kind == "const" and value.const is None):
+        return None
+    return value.facts.range
+
+
+def clamp_min(args: Args) -> Facts:
+    return clamp({"input": args["input"], "min": args["min"]} if "input" in args and "min" in args else args)
+
+
+def clamp_max(args: Args) -> Facts:
+    return clamp({"input": args["input"], "max": args["max"]} if "input" in args and "max" in args else args)
+
+
+def where(args: Args) -> Facts:
+    a, b = args.get("input"), args.get("other")
+    if a is None or b is None:
+        return F.UNKNOWN
+    return F.join(a.facts, b.facts)
+
+
+def masked_fill(args: Args) -> Facts:
+    a, b = args.get("input"), args.get("value")
+    if a is None or b is None:
+        return F.UNKNOWN
+    return F.join(a.facts, b.facts)
+
+
+def passthrough(args: Args) -> Facts:
+    return _facts(args)
+
+
+TRANSFER: dict[str, Callable[[Args], Facts]] = {
+    "add": add,
+    "sub": sub,
+    "mul": mul,
+    "div": div,
+    "true_divide": div,
+    "neg": neg,
+    "pow": pow_,
+    "square": square,
+    "abs": abs_,
+    "exp": exp,
+    "exp2": exp,
+    "log": log,
+    "sqrt": sqrt,
+    "rsqrt": rsqrt,
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "log_softmax": nonpositive,
+    "logsigmoid": nonpositive,
+    "relu": relu,
+    "relu6": relu,
+    "softplus": softplus,
+    "tanh": bounded(-1.0, 1.0, ROUNDS),
+    "sin": bounded(-1.0, 1.0),
+    "cos": bounded(-1.0, 1.0),
+    "erf": bounded(-1.0, 1.0, ROUNDS),
+    "cosine_similarity": bounded(-1.0, 1.0),
+    "acos": bounded(0.0, math.pi),
+    "asin": bounded(-math.pi / 2, math.pi / 2),
+    "atan": bounded(-math.pi / 2, math.pi / 2),
+    "sum": sum_,
+    "mean": mean,
+    "max": max_like,
+    "amax": max_like,
+    "maximum": max_like,
+    "min": min_like,
+    "amin": min_like,
+    "minimum": min_like,
+    "std": std,
+    "var": var,
+    "norm": norm,
+    "dist": nonneg_with("a distance"),
+    "cdist": nonneg_with("a distance"),
+    "count_nonzero": nonneg_with("a count"),
+    "logsumexp": logsumexp,
+    "clamp": clamp,
+    "clamp_min": clamp_min,
+    "clamp_max": clamp_max,
+    "where": where,
+    "masked_fill": masked_fill,
+    "eq": indicator,
+    "ne": indicator,
+    "lt": indicator,
+    "le": indicator,
+    "gt": indicator,
+    "ge": indicator,
+    "isnan": indicator,
+    "isinf": indicator,
+    "isfinite": indicator,
+    "invert": indicator,
+    "not": indicator,
+    "one_hot": indicator,
+    "size": count,
+    "shape": count,
+    "numel": count,
+    "len": count,
+    "ndim": count,
+}
+
+
+def transfer(op: str, args: Args, *, passthrough_op: bool) -> Facts:
+    fn = TRANSFER.get(op)
+    if fn is not None:
+        return fn(args)
+    if passthrough_op:
+        return passthrough(args)
+    return F.UNKNOWN
