@@ -42,6 +42,14 @@ class _Selector:
         self.cli_layer = cli_layer
         self._cache: dict[Config, tuple[tuple[str, ...], dict[str, Rule]]] = {}
 
+    def check_command_line(self) -> None:
+        """Command-line codes must name a rule known to at least one configuration in play."""
+        known = {code for _, catalog in self._cache.values() for code in catalog}
+        layer = self.cli_layer
+        for key, codes in (("--select", layer.select or ()), ("--extend-select", layer.extend_select),
+                           ("--ignore", layer.ignore)):
+            check_codes(codes, known, "command line", key)
+
     def catalog(self, config: Config) -> dict[str, Rule]:
         return self.rules_for(config)[1]
 
@@ -120,9 +128,7 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
     keep_source = output_format == "full"
     try:
         finder = ConfigFinder(forced=config_file, isolated=isolated)
-        for key, codes in (("--select", cli_layer.select or ()), ("--extend-select", cli_layer.extend_select),
-                           ("--ignore", cli_layer.ignore)):
-            check_codes(codes, selector.catalog(Config()).keys(), "command line", key)
+        selector.catalog(finder.for_path(cwd))
         if paths == (Path("-"),):
             results = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd)]
         else:
@@ -132,6 +138,7 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
             warm(tasks)
             results = list(run_tasks(tasks, jobs or default_jobs()))
         catalog = selector.catalog(finder.for_path(cwd))
+        selector.check_command_line()
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
     except MissingPath as exc:

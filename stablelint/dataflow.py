@@ -933,7 +933,7 @@ class Analyzer:
                 *, spelling: Spelling | None = None, method: bool = False) -> Value:
         info = self.table.ops.get(op)
         passthrough = op == "getitem" or (info is not None and "passthrough" in info.tags)
-        facts = transfer(op, args, passthrough_op=passthrough)
+        facts = transfer(op, args, arg_nodes, passthrough_op=passthrough)
         if info is not None and info.value is not None:
             facts = F.constant(info.value)
         if info is not None and "shape" in info.tags:

@@ -12,8 +12,11 @@ the rule and the file, and the other rules still run.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import traceback
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import libcst as cst
 
@@ -29,6 +32,38 @@ from .values import Value
 
 PARSE_RULE = "SL000"
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+# libcst's native parser and the analysis both recurse along the syntax tree;
+# deeply nested or very long expressions (generated code) overflow the default
+# C stack and crash the process.  Each file is therefore handled on a thread
+# with a large stack (reserved, not committed, memory) and a matching limit.
+_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 60_000
+T = TypeVar("T")
+
+
+def on_big_stack(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Run ``fn`` on a thread with a large stack; re-raise what it raises."""
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, fn(*args, **kwargs)))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            outcome.append((False, exc))
+
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    previous = threading.stack_size(_STACK_BYTES)
+    try:
+        thread = threading.Thread(target=target, name="stablelint-file")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 @dataclass
@@ -42,6 +77,10 @@ class _Pending:
 def lint_source(text: str, path: str, rules: RuleSet, *, ignore: frozenset[str] = frozenset(),
                 keep_source: bool = False) -> FileResult:
     """Lint one file's text. ``ignore`` holds codes switched off for this file."""
+    return on_big_stack(_lint_source, text, path, rules, ignore, keep_source)
+
+
+def _lint_source(text: str, path: str, rules: RuleSet, ignore: frozenset[str], keep_source: bool) -> FileResult:
     result = FileResult(path, source=text if keep_source else None)
     disabled = file_suppression(text)
     if disabled is not None and disabled.codes is ALL:

@@ -12,8 +12,9 @@ Facts are a small abstract domain:
   a cosine) is no evidence: rules only fire on evidence;
 * ``growth`` - evidence that the value grows without bound (a square, a
   positive power), which is what makes ``exp`` overflow;
-* ``shifted`` / ``has_one`` - ``x - max(x)`` is at most 0 and reaches 0 in
-  every slice, so ``exp`` of it contains a 1 and its sum is at least 1.
+* ``shifted`` / ``has_one`` - ``x - max(x)`` reaches exactly 0 in every
+  slice (and stays so when scaled: ``t * (x - max(x))``), so ``exp`` of it
+  contains a 1 in every slice and its sum or mean cannot be 0.
 
 Transfer functions here are pure; the dataflow module applies them.
 """
@@ -145,13 +146,13 @@ def clamp(a: Interval, lo: Interval | None, hi: Interval | None) -> Interval:
     result = a
     if lo is not None:
         if lo.known:
-            new_lo, kind = (lo.lo, CLOSED) if lo.lo >= a.lo else (a.lo, a.lo_kind)
+            new_lo, kind = (lo.lo, lo.lo_kind) if lo.lo >= a.lo else (a.lo, a.lo_kind)
         else:  # clamp(min=something) with an unknown value: trust the guard
             new_lo, kind = (max(a.lo, 0.0), OPEN) if a.lo <= 0 else (a.lo, a.lo_kind)
         result = Interval(new_lo, max(result.hi, new_lo), kind, result.hi_kind)
     if hi is not None:
         if hi.known:
-            new_hi, kind = (hi.hi, CLOSED) if hi.hi <= result.hi else (result.hi, result.hi_kind)
+            new_hi, kind = (hi.hi, hi.hi_kind) if hi.hi <= result.hi else (result.hi, result.hi_kind)
         else:
             new_hi, kind = (result.hi, result.hi_kind) if result.hi < INF else (1e300, CLOSED)
         result = Interval(min(result.lo, new_hi), new_hi, result.lo_kind, kind)
@@ -196,7 +197,7 @@ class Facts:
     range: Interval = TOP
     zero: Why | None = None
     growth: Why | None = None
-    shifted: bool = False  # x - max(x)
+    shifted: bool = False  # every slice contains an exact 0: x - max(x)
     has_one: bool = False  # exp(x - max(x)): each slice contains exactly 1
     count: bool = False  # a shape-derived size: a positive integer
 

@@ -1,7 +1,8 @@
 """Transfer functions: the facts of an op's result from the facts of its inputs.
 
-Each function receives the op's bound arguments (canonical name -> Value)
-and returns the result's Facts.  Ops without an entry produce no facts,
+Each function receives the op's bound arguments (canonical name -> Value,
+with the syntax of each argument at the call site) and returns the
+result's Facts.  Ops without an entry produce no facts,
 except those tagged ``passthrough`` (same values, other shape or dtype).
 """
 
@@ -16,6 +17,7 @@ from .facts import CLOSED, INF, OPEN, ROUNDS, Facts, Interval, Why
 from .values import Value
 
 Args = dict[str, Value]
+Nodes = dict[str, object]
 
 
 def _facts(args: Args, name: str = "input") -> Facts:
@@ -41,18 +43,25 @@ def _any_growth(*parts: Facts) -> Why | None:
 # -- arithmetic ---------------------------------------------------------------
 
 
-def _same_source(a: Value, b: Value) -> bool:
+def _same_source(a: Value, b: Value, a_node: object, b_node: object) -> bool:
+    """Whether two operands are the same value: one object, or the same syntax in one expression."""
     if a is b:
         return True
-    if a.node is not None and b.node is not None and type(a.node) is type(b.node):
-        return a.node.deep_equals(b.node)
-    return False
+    return (a_node is not None and b_node is not None and type(a_node) is type(b_node)
+            and a_node.deep_equals(b_node))
 
 
-def _reduced_from(value: Value, ops: tuple[str, ...]) -> Value | None:
-    """The input of ``value`` when it is one of the reductions ``ops``."""
-    if value.kind == "op" and value.op in ops:
-        return value.args.get("input")
+MAX_REDUCTIONS = ("max", "amax", "logsumexp", "adaptive_max_pool")
+
+
+def _reduced_from(value: Value, ops: tuple[str, ...]) -> tuple[Value, object] | None:
+    """The input (value and syntax) of ``value`` when it is one of the reductions ``ops``."""
+    if value.kind == "op" and value.op in ops and "input" in value.args:
+        if value.op == "adaptive_max_pool":  # only a global pool (output size 1) is the max
+            size = value.args.get("output_size")
+            if size is None or size.const != 1:
+                return None
+        return value.args["input"], value.arg_nodes.get("input")
     return None
 
 
@@ -62,17 +71,17 @@ def add(args: Args) -> Facts:
     return Facts(range=range_, zero=_any_zero(a, b), growth=_any_growth(a, b)).settle()
 
 
-def sub(args: Args) -> Facts:
+def sub(args: Args, nodes: Nodes) -> Facts:
     left, right = args.get("input"), args.get("other")
     a, b = _facts(args), _facts(args, "other")
     if left is not None and right is not None:
-        source = _reduced_from(right, ("max", "amax", "logsumexp", "reduce_max"))
-        if source is not None and _same_source(left, source):
+        source = _reduced_from(right, MAX_REDUCTIONS)
+        if source is not None and _same_source(left, source[0], nodes.get("input"), source[1]):
             # x - max(x): at most 0, and each slice reaches exactly 0.
             return Facts(range=Interval(-INF, 0.0, CLOSED, CLOSED), shifted=True)
         top = _reduced_from(left, ("max", "amax"))
         bottom = _reduced_from(right, ("min", "amin"))
-        if top is not None and bottom is not None and _same_source(top, bottom):
+        if top is not None and bottom is not None and _same_source(top[0], bottom[0], top[1], bottom[1]):
             return _labelled(Interval(0.0, INF), "a max-min range")
     range_ = F.sub(a.range, b.range)
     zero = _any_zero(a, b)
@@ -81,21 +90,23 @@ def sub(args: Args) -> Facts:
     return Facts(range=range_, zero=zero, growth=_any_growth(a)).settle()
 
 
-def mul(args: Args) -> Facts:
+def mul(args: Args, nodes: Nodes) -> Facts:
     a, b = _facts(args), _facts(args, "other")
     range_ = F.mul(a.range, b.range)
     left, right = args.get("input"), args.get("other")
     growth = _any_growth(a, b)
-    if growth is None and left is not None and right is not None and _same_source(left, right):
+    if growth is None and left is not None and right is not None and _same_source(
+            left, right, nodes.get("input"), nodes.get("other")):
         growth = Why("a square")
         range_ = Interval(0.0, INF)
-    return Facts(range=range_, zero=_any_zero(a, b), growth=growth).settle()
+    # t * (x - max(x)) still has an exact 0 in every slice
+    return Facts(range=range_, zero=_any_zero(a, b), growth=growth, shifted=a.shifted or b.shifted).settle()
 
 
 def div(args: Args) -> Facts:
     a, b = _facts(args), _facts(args, "other")
     range_ = F.div(a.range, b.range)
-    return Facts(range=range_, zero=a.zero, growth=a.growth).settle()
+    return Facts(range=range_, zero=a.zero, growth=a.growth, shifted=a.shifted).settle()
 
 
 def neg(args: Args) -> Facts:
@@ -244,8 +255,8 @@ def softplus(args: Args) -> Facts:
 
 def _sum_like(args: Args, *, mean: bool) -> Facts:
     a = _facts(args)
-    if a.has_one and not mean:
-        return Facts(range=Interval(1.0, INF))
+    if a.has_one:  # a sum of exp(x - max(x)) is at least 1, a mean at least 1/n
+        return Facts(range=Interval(1.0, INF)) if not mean else Facts(range=Interval(0.0, 1.0, OPEN, CLOSED))
     if a.range.lo < 0:
         return Facts(growth=a.growth) if a.growth else F.UNKNOWN
     if a.zero is not None:
@@ -446,10 +457,13 @@ TRANSFER: dict[str, Callable[[Args], Facts]] = {
 }
 
 
-def transfer(op: str, args: Args, *, passthrough_op: bool) -> Facts:
+NEEDS_NODES = frozenset({"sub", "mul"})
+
+
+def transfer(op: str, args: Args, nodes: Nodes, *, passthrough_op: bool) -> Facts:
     fn = TRANSFER.get(op)
     if fn is not None:
-        return fn(args)
+        return fn(args, nodes) if op in NEEDS_NODES else fn(args)
     if passthrough_op:
         return passthrough(args)
     return F.UNKNOWN
