@@ -33,6 +33,26 @@ class Renderer:
             code = code[: limit - 3].rstrip() + "..."
         return code
 
+    def short(self, node: cst.CSTNode | None, value: Value | None = None, limit: int = 32) -> str:
+        """Source text of an operand, or ``f(...)`` when it is a long call."""
+        text = self.text(node, 1000)
+        if len(text) <= limit:
+            return text
+        if value is not None and value.kind == OP and value.node is node and isinstance(node, cst.Call):
+            return self.call(value)
+        return self.text(node, limit)
+
+    @staticmethod
+    def is_python_scalar(value: Value | None) -> bool:
+        """A Python number rather than a tensor: ``t.item()``, ``float(x)``, ``len(x)``, a literal."""
+        if value is None:
+            return False
+        if value.kind == "const":
+            return True
+        spelling = value.spelling
+        return value.kind == OP and (value.op in ("item", "len") or (spelling is not None
+                                                                      and spelling.qualname == "builtins.float"))
+
     def line(self, node: cst.CSTNode) -> str:
         """A placeholder for the line of ``node``, filled in after positions are known."""
         self.line_refs.append(node)
@@ -81,8 +101,16 @@ class Renderer:
             return f"{self.suggest('clamp', like)}({subject}, max={bound})"
         return f"{self.suggest('minimum', like)}({subject}, {bound})"
 
-    def suggest(self, op: str, like: list[Value]) -> str:
-        """The op written in the idiom of ``like`` (values the finding is about)."""
+    def suggest(self, op: str, like: list[Value], *, scalar: bool = False) -> str:
+        """The op written in the idiom of ``like`` (values the finding is about).
+
+        ``scalar``: the operand is a Python number, so prefer the ``math`` module.
+        """
+        if scalar:
+            candidate = self.table.lookup(f"math.{op}")
+            if candidate is not None and candidate.op == op:
+                alias = self._alias_for("math")
+                return f"{alias or 'math'}.{candidate.attr}"
         spellings = [v for v in like if v.kind == OP and v.spelling is not None]
         frameworks = [v.spelling.framework for v in spellings if v.spelling.framework not in ("", "python")]
         framework = frameworks[0] if frameworks else ""

@@ -128,7 +128,9 @@ def _param_name(p: POp, index: int, render: Any) -> str:
 def _render_use(p: POp | PBind, m: Match, render: Any) -> str:
     root = p.sub if isinstance(p, PBind) else p
     like = [v for v in m.matched.values() if v.kind == OP]
-    name = render.suggest(root.op, like)
+    first = root.args[0] if root.args else None
+    scalar = isinstance(first, PVar) and render.is_python_scalar(m.bindings.get(first.name))
+    name = render.suggest(root.op, like, scalar=scalar)
     if name.startswith("."):
         receiver = "x"
         for v in like:

@@ -22,7 +22,7 @@ class Check(Checker):
             return  # only underflow: that is SL107/SL111 territory
         render = report.render
         node = value.arg_nodes.get(name)
-        subject = render.text(node, 30)
+        subject = render.short(node, divisor)
         origin = render.origin(node, divisor, render.source_of(divisor))
         detail = f"{zero.text} ({origin})" if origin else zero.text
         if value.op in ("div", "true_divide"):
@@ -32,5 +32,5 @@ class Check(Checker):
             fix = f"{render.callee(value)}({subject} + eps)"
             what = f"{render.call(value, subject)}"
         report(value.node,
-               f"{what} gives inf/NaN when it is 0, and it can be: {detail}; "
+               f"{what} gives inf/NaN where it is 0, which it can be: {detail}; "
                f"add an epsilon, e.g. {fix}")

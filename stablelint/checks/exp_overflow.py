@@ -22,13 +22,13 @@ class Check(Checker):
         if argument is None or argument.facts.growth is None or argument.facts.bounded_above:
             return
         node = value.arg_nodes.get("input")
-        subject = render.text(node, 30)
+        subject = render.short(node, argument)
         origin = render.origin(node, argument, render.source_of(argument))
-        why = argument.facts.growth.text + (f" ({origin})" if origin else "")
+        why = f" ({origin})" if origin else ""
         report(value.node,
-               f"{render.call(value, subject)} overflows to inf: its argument is {why} and grows without bound "
-               f"(float32 exp overflows above 88); clamp the argument, e.g. {render.ceiling(subject, [value])}, "
-               f"or work in log space")
+               f"{render.call(value, subject)} overflows to inf: its argument grows without bound, like "
+               f"{argument.facts.growth.text}{why}, and exp overflows above 88 in float32; clamp the argument, "
+               f"e.g. {render.ceiling(subject, [value])}, or work in log space")
 
     def _clamped_after(self, value: Value, report: Report) -> None:
         inner = value.args.get("input")
@@ -40,7 +40,7 @@ class Check(Checker):
             return
         render = report.render
         node = inner.arg_nodes.get("input")
-        subject = render.text(node, 30)
+        subject = render.short(node, argument)
         exp_call = render.call(inner, subject)
         report(inner.node,
                f"{exp_call} is clamped only after exp is computed, but exp overflows to inf first "

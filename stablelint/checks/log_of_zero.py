@@ -38,10 +38,10 @@ class Check(Checker):
             if id(value) in floored:
                 continue
             node = value.arg_nodes.get("input")
-            subject = render.text(node, 30)
+            subject = render.short(node, argument)
             why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
             origin = render.origin(node, argument, render.source_of(argument))
             detail = f"{why} ({origin})" if origin else why
             report(value.node,
-                   f"{render.call(value, subject)} is -inf (NaN gradient) where '{subject}' is 0, and it can be: "
+                   f"{render.call(value, subject)} is -inf (NaN gradient) where '{subject}' is 0, which it can be: "
                    f"it is {detail}; clamp it first, e.g. {render.floor(subject, [value])}, or stay in log space")
