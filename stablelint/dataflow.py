@@ -92,31 +92,23 @@ class ClassInfo:
     attrs: dict[str, Value] = field(default_factory=dict)
     init_state: int = 0
 
-    def find_method(self, name: str) -> FunctionInfo | None:
+    def lineage(self) -> Iterable[ClassInfo]:
+        """This class and its bases defined in the file, breadth first, each once."""
         seen: set[int] = set()
-        stack: list[ClassInfo] = [self]
-        while stack:
-            cls = stack.pop(0)
+        queue: list[ClassInfo] = [self]
+        while queue:
+            cls = queue.pop(0)
             if id(cls) in seen:
                 continue
             seen.add(id(cls))
-            if name in cls.methods:
-                return cls.methods[name]
-            stack.extend(b.ref for b in cls.bases if b.kind == CLASS)
-        return None
+            yield cls
+            queue.extend(b.ref for b in cls.bases if b.kind == CLASS)
+
+    def find_method(self, name: str) -> FunctionInfo | None:
+        return next((cls.methods[name] for cls in self.lineage() if name in cls.methods), None)
 
     def find_attr(self, name: str) -> Value | None:
-        stack: list[ClassInfo] = [self]
-        seen: set[int] = set()
-        while stack:
-            cls = stack.pop(0)
-            if id(cls) in seen:
-                continue
-            seen.add(id(cls))
-            if name in cls.attrs:
-                return cls.attrs[name]
-            stack.extend(b.ref for b in cls.bases if b.kind == CLASS)
-        return None
+        return next((cls.attrs[name] for cls in self.lineage() if name in cls.attrs), None)
 
 
 @dataclass
@@ -192,7 +184,7 @@ class Analyzer:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self._exec_import(small, scope)
             elif isinstance(stmt, cst.FunctionDef):
-                scope.vars[stmt.name.value] = self._define_function(stmt, scope, None)
+                scope.vars[stmt.name.value] = info_value(self._define_function(stmt, scope, None))
             elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
                 self._hoist(_inner_statements(stmt), scope)
 
