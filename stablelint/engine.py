@@ -116,7 +116,7 @@ def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule
     pending: list[_Pending] = []
     broken: set[str] = set()
     hooks: dict[str, list] = {}
-    renderer_box: list[Renderer] = []
+    renderer_box: list[Renderer] = []  # set once the analyzer exists; hooks run only after that
 
     def make_hook(compiled: CompiledRule):
         checker = compiled.checker

@@ -83,7 +83,7 @@ def params_of(op: str, table: OpTable) -> tuple[str, ...]:
     return SYNTAX_PARAMS.get(op, ("input", "other"))
 
 
-def compile_pattern(text: str, table: OpTable) -> POp:
+def compile_pattern(text: str, table: OpTable) -> POp | PBind:
     source = _METAVAR.sub(lambda m: f"__mv_{m[1]}", text.strip())
     try:
         tree = ast.parse(source, mode="eval").body
@@ -92,7 +92,7 @@ def compile_pattern(text: str, table: OpTable) -> POp:
     pattern = _convert(tree, table, text)
     if not isinstance(pattern, (POp, PBind)) or (isinstance(pattern, PBind) and not isinstance(pattern.sub, POp)):
         raise PatternError(f"pattern {text!r} must be an op, not a bare variable or constant")
-    return pattern if isinstance(pattern, POp) else pattern  # type: ignore[return-value]
+    return pattern
 
 
 def root_op(pattern: POp | PBind) -> str:
@@ -286,6 +286,3 @@ def _condition(node: ast.AST, text: str) -> Callable[[dict[str, Value]], bool]:
         f"condition {text!r}: use {', '.join(sorted(PREDICATES))}($VAR) with not/and/or"
     )
 
-
-def value_is_op(value: Value) -> bool:
-    return value.kind == OP

@@ -19,7 +19,9 @@ from .catalog import CatalogError, Rule, load_catalog
 from .checks import Checker, CheckerError, Report, load_checker
 from .dataflow import Context
 from .ops import OpTable, op_table
-from .patterns import Match, Matcher, PatternError, PBind, POp, PVar, PConst, compile_condition, compile_pattern, root_op
+from .patterns import (
+    Match, Matcher, PatternError, PBind, PConst, POp, PVar, compile_condition, compile_pattern, params_of, root_op,
+)
 from .values import OP, Value
 
 PARSE_ERROR = "parse_error"  # the checker name of SL000, which is not run on values
@@ -119,8 +121,6 @@ _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "eq": "
 
 
 def _param_name(p: POp, index: int, render: Any) -> str:
-    from .patterns import params_of
-
     params = params_of(p.op, render.table)
     return params[index] if index < len(params) else f"_{index}"
 
