@@ -23,6 +23,7 @@ import libcst as cst
 from . import facts as F
 from .facts import Facts, Interval, Why
 from .ops import OpTable, Spelling
+from .shapes import infer_shape
 from .transfer import transfer
 from .values import (
     BOUND, CLASS, CONST, FUNCTION, INSTANCE, LAYER, MEMBER, MODULE, OP, PARAM, RESULT, SYMBOL, TUPLE,
@@ -58,6 +59,8 @@ ACTIVATION_STRINGS = {
 INSTANCE_CALL_METHODS = ("forward", "__call__", "call")
 INIT_METHODS = ("__init__", "setup", "build")
 MASK_PARAM_NAMES = ("mask",)
+FLOAT16_NAMES = ("float16", "half", "fp16", "mixed_float16")
+GRAD_OFF_OPS = ("no_grad", "inference_mode")
 
 
 @dataclass(eq=False)
@@ -118,6 +121,7 @@ class Context:
     analyzer: Analyzer
     function: FunctionInfo | None
     scope: Scope
+    no_grad: bool = False  # no gradient flows here (torch.no_grad, inference_mode)
 
 
 class Analyzer:
@@ -132,6 +136,8 @@ class Analyzer:
         self.function_stack: list[FunctionInfo] = []
         self._frozen_frameworks: frozenset[str] = frozenset()
         self._fired: set[tuple[int, int]] = set()
+        self.flags: set[str] = set()  # file-level context: "float16", "bfloat16"
+        self.no_grad_depth = 0  # inside `with torch.no_grad()` or a @torch.no_grad() function
         self._rule_state: dict[tuple[int, object], object] = {}
         self._dispatch = {
             cst.Name: self._ev_name,
@@ -220,11 +226,17 @@ class Analyzer:
             self._exec_loop(stmt, scope)
             return False
         if t is cst.With:
+            grad_off = 0
             for item in stmt.items:
                 value = self.ev(item.item, scope)
+                grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
                 if item.asname is not None:
                     self.bind(item.asname.name, unknown(item.asname.name) if value.kind == LAYER else value, scope)
-            return self._suite(stmt.body, scope)
+            self.no_grad_depth += grad_off
+            try:
+                return self._suite(stmt.body, scope)
+            finally:
+                self.no_grad_depth -= grad_off
         if t in (cst.Try, cst.TryStar):
             return self._exec_try(stmt, scope)
         if t is cst.Match:
@@ -432,10 +444,17 @@ class Analyzer:
             if isinstance(info.node, cst.Lambda):
                 info.returns.append(self.ev(info.node.body, scope))
             else:
+                grad_off = 0
                 for decorator in info.node.decorators:
-                    self.ev(decorator.decorator, info.scope)
+                    value = self.ev(decorator.decorator, info.scope)
+                    grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
+                saved_depth = self.no_grad_depth
+                self.no_grad_depth = grad_off  # a function body does not inherit its caller's mode
                 self._hoist_nested(info.node.body, scope)
-                self._suite(info.node.body, scope)
+                try:
+                    self._suite(info.node.body, scope)
+                finally:
+                    self.no_grad_depth = saved_depth
                 # nested functions are linted with the enclosing scope as it ended
                 for nested in self._nested_functions(info.node):
                     if nested.state == 0:
@@ -628,7 +647,7 @@ class Analyzer:
             if method.kind == "property":
                 return self.call_function(method, node)
             return Value(BOUND, node, ref=method, via=base)
-        return unknown(node)
+        return Value(MEMBER, node, ref=base, name=attr)  # inherited from a framework base class
 
     def _ev_number(self, node: cst.Integer | cst.Float, scope: Scope) -> Value:
         try:
@@ -867,16 +886,40 @@ class Analyzer:
                 receiver.items.append(args[0])
             return unknown(node)
         spelling = self.table.method(attr, self._frozen_frameworks)
-        if spelling is None or receiver.kind in (MODULE, CLASS, LAYER, CONST, TUPLE):
-            for arg in node.args:
-                self.ev(arg.value, scope)
+        if spelling is None or receiver.kind in (MODULE, CLASS, CONST, TUPLE):
+            self._plain_method_call(receiver, attr, node, scope)
             return unknown(node)
         args, nodes = self._bind_args(spelling, node, scope, offset=1)
         params = self.table.ops[spelling.op].params if spelling.op in self.table.ops else ()
         first = params[0] if params else "input"
         args = {first: receiver, **args}
         nodes = {first: func.node.value if isinstance(func.node, cst.Attribute) else func.node, **nodes}
-        return self.make_op(spelling.op, node, args, nodes, spelling=spelling, method=True)
+        value = self.make_op(spelling.op, node, args, nodes, spelling=spelling, method=True)
+        if receiver.kind in (INSTANCE, LAYER) and self.is_passthrough(spelling.op):
+            return receiver  # model.cuda().half() is still the model
+        return value
+
+    def _plain_method_call(self, receiver: Value, attr: str, node: cst.Call, scope: Scope) -> None:
+        """A method that is no canonical op (``loss.backward()``, ``model.compile(...)``).
+
+        Rules can still ask for it as the pseudo-op ``@method:<name>``; its
+        arguments are bound as ``self``, ``_0``, ``_1``, ... and by keyword.
+        """
+        key = f"@method:{attr}"
+        args: dict[str, Value] = {"self": receiver}
+        nodes: dict[str, cst.CSTNode] = {}
+        index = 0
+        for arg in node.args:
+            value = self.ev(arg.value, scope)
+            if arg.star:
+                continue
+            name = arg.keyword.value if arg.keyword is not None else f"_{index}"
+            if arg.keyword is None:
+                index += 1
+            args[name] = value
+            nodes[name] = arg.value
+        if key in self.hooks:
+            self.fire(key, Value(OP, node, op=key, args=args, arg_nodes=nodes), scope)
 
     def _call_layer(self, layer: Value, node: cst.Call, scope: Scope, evaluated: list[Value] | None = None,
                     ) -> Value:
@@ -932,15 +975,38 @@ class Analyzer:
             facts = Facts(range=Interval(1.0, F.INF), count=True)
         value = Value(OP, node, op=op, args=args, arg_nodes=arg_nodes, facts=facts, spelling=spelling,
                       method=method)
+        value.shape = infer_shape(op, args, value)
+        if info is not None and "dtype" in info.tags:
+            self._note_precision(op, args, spelling)
         self.fire(op, value, None)
         return value
+
+    def _note_precision(self, op: str, args: dict[str, Value], spelling: Spelling | None) -> None:
+        """File-level precision context: float16 anywhere makes tiny epsilons and huge masks suspect."""
+        if op in ("half", "dtype_float16"):
+            self.flags.add("float16")
+        elif op == "dtype_bfloat16":
+            self.flags.add("bfloat16")
+        elif op == "autocast":
+            dtype = args.get("dtype")
+            if dtype is None:
+                device = args.get("device_type")
+                cuda = (device is not None and device.const == "cuda") or (
+                    spelling is not None and spelling.qualname.startswith("torch.cuda."))
+                if cuda:
+                    self.flags.add("float16")  # autocast's default dtype on CUDA
+            elif dtype.kind == OP and dtype.op == "dtype_float16":
+                self.flags.add("float16")
+        for value in args.values():
+            if value.kind == CONST and isinstance(value.const, str) and value.const.lower() in FLOAT16_NAMES:
+                self.flags.add("float16")
 
     def fire(self, op: str, value: Value, scope: Scope | None) -> None:
         hooks = self.hooks.get(op)
         if not hooks or value.node is None:
             return
         context = Context(self, self.function_stack[-1] if self.function_stack else None,
-                          scope or self.module_scope)
+                          scope or self.module_scope, self.no_grad_depth > 0)
         for hook in hooks:
             key = (id(hook), id(value.node))
             if key in self._fired:
@@ -957,7 +1023,8 @@ class Analyzer:
         return state
 
     def context(self) -> Context:
-        return Context(self, self.function_stack[-1] if self.function_stack else None, self.module_scope)
+        return Context(self, self.function_stack[-1] if self.function_stack else None, self.module_scope,
+                       self.no_grad_depth > 0)
 
     def is_passthrough(self, op: str | None) -> bool:
         return op == "getitem" or self.table.has_tag(op, "passthrough")

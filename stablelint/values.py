@@ -36,7 +36,7 @@ RESULT = "result"  # the result of calling a function defined in the file
 class Value:
     __slots__ = (
         "kind", "op", "node", "args", "arg_nodes", "facts", "const", "spelling", "method",
-        "qualname", "ref", "via", "items", "name",
+        "qualname", "ref", "via", "items", "name", "shape",
     )
 
     def __init__(
@@ -71,6 +71,7 @@ class Value:
         self.via = via
         self.items = items
         self.name = name
+        self.shape = None  # what shapes.py knows about the array's shape, if anything
 
     def __repr__(self) -> str:  # for debugging and test failure messages
         label = self.op or self.qualname or self.name or ""
