@@ -21,6 +21,9 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 OPS_FILE = Path(__file__).with_name("ops.yaml")
+# Further tables (``ops_<topic>.yaml``) extend the main one: new ops are added,
+# and spellings of an op that already exists are appended to it.
+EXTRA_OPS_GLOB = "ops_*.yaml"
 
 _SPELLING = re.compile(
     r"^(?P<cls>class\s+)?(?P<name>[A-Za-z_][\w.]*)"
@@ -213,8 +216,37 @@ class OpTable:
         return sorted(found, key=lambda s: (s.qualname.count("."), len(s.qualname)))
 
 
+def _load(path: Path) -> dict:
+    with path.open("r", encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_Loader) or {}
+
+
+def merge_tables(base: dict, extra: dict, source: str) -> dict:
+    for key in ("module_aliases", "param_synonyms"):
+        base.setdefault(key, {}).update(extra.get(key) or {})
+    for framework, modules in (extra.get("frameworks") or {}).items():
+        base.setdefault("frameworks", {}).setdefault(framework, []).extend(modules)
+    ops = base.setdefault("ops", {})
+    for name, spec in (extra.get("ops") or {}).items():
+        if name not in ops:
+            ops[name] = spec
+            continue
+        current = ops[name]
+        for key, value in (spec or {}).items():
+            if key == "spellings":
+                current.setdefault("spellings", []).extend(value or [])
+            elif key == "tags":
+                current["tags"] = sorted(set(current.get("tags") or []) | set(value or []))
+            elif current.get(key) not in (None, value):
+                raise OpTableError(f"{source}: op {name!r}: '{key}' differs from ops.yaml")
+            else:
+                current[key] = value
+    return base
+
+
 @lru_cache(maxsize=1)
 def op_table() -> OpTable:
-    with OPS_FILE.open("r", encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_Loader)
-    return OpTable(data or {})
+    data = _load(OPS_FILE)
+    for extra in sorted(OPS_FILE.parent.glob(EXTRA_OPS_GLOB)):
+        merge_tables(data, _load(extra), extra.name)
+    return OpTable(data)

@@ -30,7 +30,12 @@ def expectations(folder: Path) -> Counter:
     return expected
 
 
-@pytest.mark.parametrize("folder", ["spellings", "dataflow"])
+FOLDERS = ["spellings", "dataflow"] + sorted(
+    f"rules/{p.name}" for p in (FIXTURES / "rules").glob("*") if p.is_dir()
+)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
 def test_findings_match_expectations(folder, run_cli):
     result = run_cli("check", "--output-format", "json", str(FIXTURES / folder))
     assert result.exit_code == 1, result.output
