@@ -483,14 +483,15 @@ class Analyzer:
         first = True
         for param in [*ordered, *params.kwonly_params]:
             name = param.name.value
-            if param.default is not None:
-                self.ev(param.default, info.scope)
+            default = self.ev(param.default, info.scope) if param.default is not None else None
             if first and info.cls is not None and info.kind in ("method", "property") and param in ordered:
                 value = Value(INSTANCE, param, ref=info.cls, name=name)
             elif first and info.cls is not None and info.kind == "classmethod" and param in ordered:
                 value = Value(CLASS, param, ref=info.cls, name=name)
             else:
                 value = self._param_value(param, info)
+                if value.kind == PARAM and default is not None and default.is_numeric_const:
+                    value.ref = default  # the default, for rules about literal constants (eps=1e-8)
             first = False
             scope.vars[name] = value
         for star in (params.star_arg, params.star_kwarg):
@@ -829,7 +830,11 @@ class Analyzer:
             return self.call_instance(func.ref, node)
         if kind == RESULT and func.via is not None and func.via.kind == LAYER:
             return self._call_layer(func.via, node, scope, evaluated=args)
-        del args
+        if kind == MODULE and "@call" in self.hooks:
+            # a framework function or class that is no canonical op (torch.optim.Adam(...))
+            bound, nodes = _generic_args(node, args)
+            self.fire("@call", Value(OP, node, op="@call", args=bound, arg_nodes=nodes, qualname=func.qualname),
+                      scope)
         return unknown(node)
 
     def _bind_args(self, spelling: Spelling, node: cst.Call, scope: Scope, *, offset: int = 0,
@@ -864,7 +869,9 @@ class Analyzer:
         if spelling.op == "float" and spelling.qualname == "builtins.float":
             special = _float_constant(args.get("input"))
             if special is not None:
-                return self.make_op(special, node, {}, {}, spelling=spelling)
+                name, negative = special
+                value = self.make_op(name, node, {}, {}, spelling=spelling)
+                return self.make_op("neg", node, {"input": value}, {}) if negative else value
         return self.make_op(spelling.op, node, args, nodes, spelling=spelling)
 
     @staticmethod
@@ -906,18 +913,8 @@ class Analyzer:
         arguments are bound as ``self``, ``_0``, ``_1``, ... and by keyword.
         """
         key = f"@method:{attr}"
-        args: dict[str, Value] = {"self": receiver}
-        nodes: dict[str, cst.CSTNode] = {}
-        index = 0
-        for arg in node.args:
-            value = self.ev(arg.value, scope)
-            if arg.star:
-                continue
-            name = arg.keyword.value if arg.keyword is not None else f"_{index}"
-            if arg.keyword is None:
-                index += 1
-            args[name] = value
-            nodes[name] = arg.value
+        args, nodes = _generic_args(node, [self.ev(arg.value, scope) for arg in node.args])
+        args["self"] = receiver
         if key in self.hooks:
             self.fire(key, Value(OP, node, op=key, args=args, arg_nodes=nodes), scope)
 
@@ -1033,6 +1030,23 @@ class Analyzer:
 # -- helpers --------------------------------------------------------------------
 
 
+def _generic_args(node: cst.Call, values: list[Value]) -> tuple[dict[str, Value], dict[str, cst.CSTNode]]:
+    """Arguments of a call that is no canonical op: ``_0``, ``_1``, ... and keywords by name."""
+    args: dict[str, Value] = {}
+    nodes: dict[str, cst.CSTNode] = {}
+    index = 0
+    for arg, value in zip(node.args, values):
+        if arg.star:
+            continue
+        if arg.keyword is not None:
+            name = arg.keyword.value
+        else:
+            name, index = f"_{index}", index + 1
+        args[name] = value
+        nodes[name] = arg.value
+    return args, nodes
+
+
 def info_value(info: FunctionInfo) -> Value:
     return Value(FUNCTION, info.node, ref=info, name=info.name)
 
@@ -1124,14 +1138,17 @@ def _activation_name(value: Value | None) -> str | None:
     return None
 
 
-def _float_constant(value: Value | None) -> str | None:
+def _float_constant(value: Value | None) -> tuple[str, bool] | None:
+    """``float('nan')``, ``float('-inf')``: the constant op and whether it is negated."""
     if value is None or value.kind != CONST or not isinstance(value.const, str):
         return None
-    text = value.const.strip().lower().lstrip("+-")
+    text = value.const.strip().lower()
+    negative = text.startswith("-")
+    text = text.lstrip("+-")
     if text == "nan":
-        return "nan"
+        return "nan", False
     if text in ("inf", "infinity"):
-        return "inf"
+        return "inf", negative
     return None
 
 

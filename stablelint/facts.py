@@ -141,20 +141,28 @@ def hull(a: Interval, b: Interval) -> Interval:
     return Interval(lo, hi, lo_kind, hi_kind)
 
 
+BOUNDED = 1e300  # "some finite bound": a clamp whose bound is not known
+
+
 def clamp(a: Interval, lo: Interval | None, hi: Interval | None) -> Interval:
-    """``clamp(a, min=lo, max=hi)``; an unknown bound is assumed to guard."""
+    """``clamp(a, min=lo, max=hi)``.
+
+    A bound whose value is unknown (``clamp(p, min=self.eps)``) is trusted to
+    do its job: the result stays off that end (the end becomes open), and is
+    finite.
+    """
     result = a
     if lo is not None:
         if lo.known:
             new_lo, kind = (lo.lo, lo.lo_kind) if lo.lo >= a.lo else (a.lo, a.lo_kind)
-        else:  # clamp(min=something) with an unknown value: trust the guard
-            new_lo, kind = (max(a.lo, 0.0), OPEN) if a.lo <= 0 else (a.lo, a.lo_kind)
+        else:
+            new_lo, kind = (max(a.lo, -BOUNDED), OPEN)
         result = Interval(new_lo, max(result.hi, new_lo), kind, result.hi_kind)
     if hi is not None:
         if hi.known:
             new_hi, kind = (hi.hi, hi.hi_kind) if hi.hi <= result.hi else (result.hi, result.hi_kind)
         else:
-            new_hi, kind = (result.hi, result.hi_kind) if result.hi < INF else (1e300, CLOSED)
+            new_hi, kind = (min(result.hi, BOUNDED), OPEN)
         result = Interval(min(result.lo, new_hi), new_hi, result.lo_kind, kind)
     return result
 
@@ -200,6 +208,8 @@ class Facts:
     shifted: bool = False  # every slice contains an exact 0: x - max(x)
     has_one: bool = False  # exp(x - max(x)): each slice contains exactly 1
     count: bool = False  # a shape-derived size: a positive integer
+    unit: bool = False  # a unit vector (normalised): a dot product of two is a cosine
+    unit_product: bool = False  # elementwise product of two unit vectors: its sum is a cosine
 
     def settle(self) -> Facts:
         """Drop evidence the range rules out."""
@@ -237,6 +247,7 @@ def join(a: Facts, b: Facts) -> Facts:
         shifted=a.shifted and b.shifted,
         has_one=a.has_one and b.has_one,
         count=a.count and b.count,
+        unit=a.unit and b.unit,
     ).settle()
 
 
@@ -249,6 +260,9 @@ def stronger(*evidence: Why | None) -> Why | None:
         if best is None or (why.strong, why.exact) > (best.strong, best.exact):
             best = why
     return best
+
+
+COSINE = Facts(range=Interval(-1.0, 1.0))
 
 
 def constant(value: float) -> Facts:

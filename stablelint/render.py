@@ -101,6 +101,10 @@ class Renderer:
             return f"{self.suggest('clamp', like)}({subject}, max={bound})"
         return f"{self.suggest('minimum', like)}({subject}, {bound})"
 
+    def clamp_between(self, subject: str, like: list[Value], low: str, high: str) -> str:
+        """``subject`` clamped into [low, high], in the file's idiom (positional bounds work everywhere)."""
+        return f"{self.suggest('clamp', like)}({subject}, {low}, {high})"
+
     def suggest(self, op: str, like: list[Value], *, scalar: bool = False) -> str:
         """The op written in the idiom of ``like`` (values the finding is about).
 

@@ -43,7 +43,7 @@ def _any_growth(*parts: Facts) -> Why | None:
 # -- arithmetic ---------------------------------------------------------------
 
 
-def _same_source(a: Value, b: Value, a_node: object, b_node: object) -> bool:
+def same_source(a: Value, b: Value, a_node: object, b_node: object) -> bool:
     """Whether two operands are the same value: one object, or the same syntax in one expression."""
     if a is b:
         return True
@@ -76,12 +76,12 @@ def sub(args: Args, nodes: Nodes) -> Facts:
     a, b = _facts(args), _facts(args, "other")
     if left is not None and right is not None:
         source = _reduced_from(right, MAX_REDUCTIONS)
-        if source is not None and _same_source(left, source[0], nodes.get("input"), source[1]):
+        if source is not None and same_source(left, source[0], nodes.get("input"), source[1]):
             # x - max(x): at most 0, and each slice reaches exactly 0.
             return Facts(range=Interval(-INF, 0.0, CLOSED, CLOSED), shifted=True)
         top = _reduced_from(left, ("max", "amax"))
         bottom = _reduced_from(right, ("min", "amin"))
-        if top is not None and bottom is not None and _same_source(top[0], bottom[0], top[1], bottom[1]):
+        if top is not None and bottom is not None and same_source(top[0], bottom[0], top[1], bottom[1]):
             return _labelled(Interval(0.0, INF), "a max-min range")
     range_ = F.sub(a.range, b.range)
     zero = _any_zero(a, b)
@@ -95,18 +95,50 @@ def mul(args: Args, nodes: Nodes) -> Facts:
     range_ = F.mul(a.range, b.range)
     left, right = args.get("input"), args.get("other")
     growth = _any_growth(a, b)
-    if growth is None and left is not None and right is not None and _same_source(
+    if growth is None and left is not None and right is not None and same_source(
             left, right, nodes.get("input"), nodes.get("other")):
         growth = Why("a square")
         range_ = Interval(0.0, INF)
+    if a.unit and b.unit:
+        return Facts(range=Interval(-1.0, 1.0), unit_product=True)
     # t * (x - max(x)) still has an exact 0 in every slice
     return Facts(range=range_, zero=_any_zero(a, b), growth=growth, shifted=a.shifted or b.shifted).settle()
 
 
-def div(args: Args) -> Facts:
+def div(args: Args, nodes: Nodes) -> Facts:
     a, b = _facts(args), _facts(args, "other")
+    numerator, denominator = args.get("input"), args.get("other")
+    if numerator is not None and denominator is not None:
+        norm_of = _reduced_from(denominator, NORMS)
+        if norm_of is not None and same_source(numerator, norm_of[0], nodes.get("input"), norm_of[1]):
+            return Facts(range=Interval(-1.0, 1.0), unit=True)  # x / ||x||
+        if _is_manual_cosine(numerator, denominator):
+            return F.COSINE
     range_ = F.div(a.range, b.range)
     return Facts(range=range_, zero=a.zero, growth=a.growth, shifted=a.shifted).settle()
+
+
+NORMS = ("norm",)
+
+
+def _is_manual_cosine(numerator: Value, denominator: Value) -> bool:
+    """``sum(a * b) / (norm(a) * norm(b))``."""
+    summed = _reduced_from(numerator, ("sum", "mean"))
+    if summed is None or summed[0].kind != "op" or summed[0].op != "mul":
+        return False
+    if denominator.kind != "op" or denominator.op != "mul":
+        return False
+    product, norms = summed[0], denominator
+    left = _reduced_from(norms.args.get("input") or product, NORMS)
+    right = _reduced_from(norms.args.get("other") or product, NORMS)
+    if left is None or right is None:
+        return False
+    a, b = product.args.get("input"), product.args.get("other")
+    if a is None or b is None:
+        return False
+    na, nb = product.arg_nodes.get("input"), product.arg_nodes.get("other")
+    return ((same_source(a, left[0], na, left[1]) and same_source(b, right[0], nb, right[1]))
+            or (same_source(a, right[0], na, right[1]) and same_source(b, left[0], nb, left[1])))
 
 
 def neg(args: Args) -> Facts:
@@ -255,6 +287,8 @@ def softplus(args: Args) -> Facts:
 
 def _sum_like(args: Args, *, mean: bool) -> Facts:
     a = _facts(args)
+    if a.unit_product:  # sum(u * v) of unit vectors: a cosine
+        return F.COSINE
     if a.has_one:  # a sum of exp(x - max(x)) is at least 1, a mean at least 1/n
         return Facts(range=Interval(1.0, INF)) if not mean else Facts(range=Interval(0.0, 1.0, OPEN, CLOSED))
     if a.range.lo < 0:
@@ -369,11 +403,41 @@ def clamp_max(args: Args) -> Facts:
     return clamp({"input": args["input"], "max": args["max"]} if "input" in args and "max" in args else args)
 
 
-def where(args: Args) -> Facts:
+def where(args: Args, nodes: Nodes) -> Facts:
     a, b = args.get("input"), args.get("other")
     if a is None or b is None:
         return F.UNKNOWN
-    return F.join(a.facts, b.facts)
+    return F.join(_refined_by(args.get("condition"), a, nodes.get("input")), b.facts)
+
+
+_FLIPPED = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "ne": "ne"}
+
+
+def _refined_by(condition: Value | None, value: Value, node: object) -> Facts:
+    """The facts of ``value`` where ``condition`` (a comparison of it with a constant) holds."""
+    facts = value.facts
+    if condition is None or condition.kind != "op" or condition.op not in _FLIPPED:
+        return facts
+    left, right = condition.args.get("input"), condition.args.get("other")
+    if left is None or right is None:
+        return facts
+    op = condition.op
+    if right.is_numeric_const and same_source(left, value, condition.arg_nodes.get("input"), node):
+        bound = float(right.const)
+    elif left.is_numeric_const and same_source(right, value, condition.arg_nodes.get("other"), node):
+        bound, op = float(left.const), _FLIPPED[op]
+    else:
+        return facts
+    r = facts.range
+    if op in ("gt", "ge") and bound >= r.lo:
+        r = Interval(bound, max(r.hi, bound), OPEN if op == "gt" else CLOSED, r.hi_kind)
+    elif op in ("lt", "le") and bound <= r.hi:
+        r = Interval(min(r.lo, bound), bound, r.lo_kind, OPEN if op == "lt" else CLOSED)
+    elif op == "ne" and bound == 0 and r.lo == 0:
+        r = Interval(0.0, r.hi, OPEN, r.hi_kind)
+    elif op == "ne" and bound == 0 and r.hi == 0:
+        r = Interval(r.lo, 0.0, r.lo_kind, OPEN)
+    return replace(facts, range=r).settle()
 
 
 def masked_fill(args: Args) -> Facts:
@@ -414,6 +478,8 @@ TRANSFER: dict[str, Callable[[Args], Facts]] = {
     "cos": bounded(-1.0, 1.0),
     "erf": bounded(-1.0, 1.0, ROUNDS),
     "cosine_similarity": bounded(-1.0, 1.0),
+    "normalize": lambda args: Facts(range=Interval(-1.0, 1.0), unit=True),
+    "matmul": lambda args: F.COSINE if _facts(args).unit and _facts(args, "other").unit else F.UNKNOWN,
     "acos": bounded(0.0, math.pi),
     "asin": bounded(-math.pi / 2, math.pi / 2),
     "atan": bounded(-math.pi / 2, math.pi / 2),
@@ -457,7 +523,7 @@ TRANSFER: dict[str, Callable[[Args], Facts]] = {
 }
 
 
-NEEDS_NODES = frozenset({"sub", "mul"})
+NEEDS_NODES = frozenset({"sub", "mul", "div", "true_divide", "where"})
 
 
 def transfer(op: str, args: Args, nodes: Nodes, *, passthrough_op: bool) -> Facts:

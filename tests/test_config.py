@@ -64,7 +64,8 @@ def test_extend_rules_user_rule_works_like_builtin(project, run_cli, fixtures):
     (project / "pyproject.toml").write_text('[tool.stablelint]\nextend-rules = ["lint_rules"]\n')
     result = run_cli("check", "--output-format", "json", "sample.py", cwd=project)
     found = json.loads(result.stdout)
-    assert [(d["code"], d["location"]["row"]) for d in found] == [("ML001", 5), ("SL110", 6), ("SL101", 7)]
+    assert [(d["code"], d["location"]["row"]) for d in found] == [
+        ("ML001", 5), ("SL202", 5), ("SL110", 6), ("SL101", 7)]
     assert found[0]["message"] == "torch.sqrt(torch.var(x, ...)) is a standard deviation; use torch.std(...)"
     assert found[0]["severity"] == "warning"
     # selectable and documented like the built-in rules

@@ -1,0 +1,37 @@
+"""SL203: acos/asin of a cosine that is not kept strictly inside (-1, 1)."""
+
+from __future__ import annotations
+
+from . import Checker, Report
+from .support import gradient_flows, strip
+from ..dataflow import Context
+from ..facts import CLOSED
+from ..values import Value
+
+
+class Check(Checker):
+    ops = ("acos", "asin")
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        argument = value.args.get("input")
+        if argument is None:
+            return
+        r = argument.facts.range
+        within = r.lo >= -1.0 and r.hi <= 1.0
+        # a cosine reaches +-1 exactly (parallel vectors); tanh & co. only saturate there: not cosines
+        touches = (r.lo == -1.0 and r.lo_kind == CLOSED) or (r.hi == 1.0 and r.hi_kind == CLOSED)
+        if not (within and touches):
+            return
+        clamped = strip(argument, ("getitem",)).op in ("clamp", "clamp_min", "clamp_max")
+        if clamped and not gradient_flows(argument, context, op_value=value):
+            return  # clamp(-1, 1) does prevent the NaN; only the gradient at +-1 remains, and none flows
+        render = report.render
+        node = value.arg_nodes.get("input")
+        subject = render.short(node, argument)
+        origin = render.origin(node, argument, render.source_of(argument))
+        what = f" ({origin})" if origin else ""
+        inside = render.clamp_between(subject, [value], "-1 + eps", "1 - eps")
+        report(value.node,
+               f"{render.call(value, subject)}: '{subject}' is a cosine that can reach +-1{what}, where "
+               f"{render.callee(value).lstrip('.')} has an infinite gradient, and rounding can push it past 1 "
+               f"(NaN); clamp it strictly inside: {inside}")

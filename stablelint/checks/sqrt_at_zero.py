@@ -1,0 +1,57 @@
+"""SL202: sqrt (or ** 0.5) of a value that can be exactly 0 where a gradient flows."""
+
+from __future__ import annotations
+
+from . import Checker, Report
+from .support import gradient_flows
+from ..dataflow import Context
+from ..values import OP, Value
+
+# PyTorch defines the gradient of its norms at 0 as 0; JAX's and TF's norm are sqrt(sum(x**2)).
+AUTODIFF_NORM_FRAMEWORKS = ("jax", "tensorflow")
+
+
+class Check(Checker):
+    ops = ("sqrt", "pow", "norm")
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        argument = value.args.get("input")
+        if argument is None:
+            return
+        if value.op == "pow":
+            exponent = value.args.get("exponent")
+            if exponent is None or not exponent.is_numeric_const or float(exponent.const) != 0.5:
+                return
+        if value.op == "norm":
+            self._norm(value, argument, context, report)
+            return
+        if not argument.facts.may_be_zero or not gradient_flows(argument, context, op_value=value):
+            return
+        render = report.render
+        node = value.arg_nodes.get("input")
+        subject = render.short(node, argument)
+        why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
+        origin = render.origin(node, argument, render.source_of(argument))
+        detail = f"{why} ({origin})" if origin else why
+        sqrt = render.suggest("sqrt", [value]) if value.op == "pow" else render.callee(value)
+        fix = f"{sqrt}({subject} + eps)" if not sqrt.startswith(".") else f"({subject} + eps){sqrt}()"
+        report(value.node,
+               f"{render.call(value, subject) if value.op != 'pow' else render.text(value.node, 40)} has an "
+               f"infinite gradient where '{subject}' is 0, which it can be: {detail}; the NaN reaches every "
+               f"weight through backprop. Add an epsilon inside: {fix}")
+
+    def _norm(self, value: Value, argument: Value, context: Context, report: Report) -> None:
+        spelling = value.spelling
+        if spelling is None or spelling.framework not in AUTODIFF_NORM_FRAMEWORKS or context.no_grad:
+            return
+        difference = argument.kind == OP and argument.op == "sub"
+        if not (difference or argument.facts.may_be_zero):
+            return
+        render = report.render
+        node = value.arg_nodes.get("input")
+        subject = render.short(node, argument)
+        why = "a difference, 0 when both sides are equal" if difference else argument.facts.zero.text
+        report(value.node,
+               f"{render.call(value, subject)} has a NaN gradient where '{subject}' is the zero vector, which it "
+               f"can be ({why}): {spelling.framework}'s norm is sqrt(sum(x**2)) under autodiff; use "
+               f"sqrt(sum({subject}**2) + eps) or a safe-norm with a double where")
