@@ -61,6 +61,8 @@ INIT_METHODS = ("__init__", "setup", "build")
 MASK_PARAM_NAMES = ("mask",)
 FLOAT16_NAMES = ("float16", "half", "fp16", "mixed_float16")
 GRAD_OFF_OPS = ("no_grad", "inference_mode")
+CALL_RUN_BUDGET = 48  # call-site runs of helpers per file
+CALL_RUN_DEPTH = 3  # nesting of function runs under which call-site runs still happen
 
 
 @dataclass(eq=False)
@@ -114,6 +116,14 @@ class ClassInfo:
         return next((cls.attrs[name] for cls in self.lineage() if name in cls.attrs), None)
 
 
+@dataclass(eq=False)
+class Frame:
+    """One function body being run: by itself (unknown arguments) or for one call site."""
+
+    info: FunctionInfo
+    returns: list[Value] = field(default_factory=list)
+
+
 @dataclass
 class Context:
     """Where the analysis is when it hands a value to a rule."""
@@ -133,9 +143,10 @@ class Analyzer:
         self.module_scope = Scope({})
         self.functions: dict[cst.CSTNode, FunctionInfo] = {}
         self.classes: dict[cst.CSTNode, ClassInfo] = {}
-        self.function_stack: list[FunctionInfo] = []
+        self.function_stack: list[Frame] = []
+        self._calls_run = 0  # call-site runs of helpers so far (bounded per file)
+        self._call_cache: dict[tuple, Value] = {}
         self._frozen_frameworks: frozenset[str] = frozenset()
-        self._fired: set[tuple[int, int]] = set()
         self.flags: set[str] = set()  # file-level context: "float16", "bfloat16"
         self.no_grad_depth = 0  # inside `with torch.no_grad()` or a @torch.no_grad() function
         self._rule_state: dict[tuple[int, object], object] = {}
@@ -439,31 +450,89 @@ class Analyzer:
         info.state = 1
         scope = Scope({}, info.scope)
         self._bind_params(info, scope)
-        self.function_stack.append(info)
+        try:
+            returns = self._execute(info, scope)
+        finally:
+            info.state = 2
+        info.returns = returns
+        info.summary = _join_all(returns, info.node)
+        # nested functions are linted with the enclosing scope as it ended
+        if not isinstance(info.node, cst.Lambda):
+            for nested in self._nested_functions(info.node):
+                if nested.state == 0:
+                    self.run_function(nested)
+        return info.summary
+
+    def _execute(self, info: FunctionInfo, scope: Scope) -> list[Value]:
+        """Run a function's body in ``scope`` (parameters already bound); its return values."""
+        frame = Frame(info)
+        self.function_stack.append(frame)
         try:
             if isinstance(info.node, cst.Lambda):
-                info.returns.append(self.ev(info.node.body, scope))
-            else:
-                grad_off = 0
-                for decorator in info.node.decorators:
-                    value = self.ev(decorator.decorator, info.scope)
-                    grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
-                saved_depth = self.no_grad_depth
-                self.no_grad_depth = grad_off  # a function body does not inherit its caller's mode
-                self._hoist_nested(info.node.body, scope)
-                try:
-                    self._suite(info.node.body, scope)
-                finally:
-                    self.no_grad_depth = saved_depth
-                # nested functions are linted with the enclosing scope as it ended
-                for nested in self._nested_functions(info.node):
-                    if nested.state == 0:
-                        self.run_function(nested)
+                frame.returns.append(self.ev(info.node.body, scope))
+                return frame.returns
+            grad_off = 0
+            for decorator in info.node.decorators:
+                value = self.ev(decorator.decorator, info.scope)
+                grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
+            saved_depth = self.no_grad_depth
+            self.no_grad_depth = grad_off  # a function body does not inherit its caller's mode
+            self._hoist_nested(info.node.body, scope)
+            try:
+                self._suite(info.node.body, scope)
+            finally:
+                self.no_grad_depth = saved_depth
         finally:
             self.function_stack.pop()
-            info.state = 2
-        info.summary = _join_all(info.returns, info.node)
-        return info.summary
+        return frame.returns
+
+    def run_at_call(self, info: FunctionInfo, call: cst.Call, args: list[Value], receiver: Value | None,
+                    ) -> Value | None:
+        """Run a helper again with the values one call site passes, when they carry facts.
+
+        This is what lets ``entropy(softmax(z))`` find the log inside
+        ``entropy``.  Runs are bounded (per file, in depth, once per distinct
+        set of argument values) and never change the function's own summary.
+        """
+        if not any(_carries_facts(a) for a in args) or self._calls_run >= CALL_RUN_BUDGET:
+            return None
+        if sum(1 for f in self.function_stack if f.info is info) or len(self.function_stack) > CALL_RUN_DEPTH:
+            return None
+        key = (id(info), *(id(a) for a in args), id(receiver))
+        if key in self._call_cache:
+            return self._call_cache[key]
+        scope = Scope({}, info.scope)
+        if not self._bind_call(info, call, args, receiver, scope):
+            return None
+        self._calls_run += 1
+        returns = self._execute(info, scope)
+        result = _join_all(returns, info.node)
+        self._call_cache[key] = result
+        return result
+
+    def _bind_call(self, info: FunctionInfo, call: cst.Call, args: list[Value], receiver: Value | None,
+                   scope: Scope) -> bool:
+        """Bind a call's arguments to the function's parameters; False when it cannot be done simply."""
+        self._bind_params(info, scope)  # defaults and unknowns first
+        params = info.node.params
+        ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+        if receiver is not None or (info.cls is not None and info.kind in ("method", "property")):
+            ordered = ordered[1:]
+        keyword_ok = {p.name.value for p in (*params.params, *params.kwonly_params)}
+        position = 0
+        for arg, value in zip(call.args, args):
+            if arg.star:
+                return False
+            if arg.keyword is not None:
+                if arg.keyword.value not in keyword_ok:
+                    return False
+                scope.vars[arg.keyword.value] = value
+            elif position < len(ordered):
+                scope.vars[ordered[position]] = value
+                position += 1
+            else:
+                return False
+        return True
 
     def _hoist_nested(self, body: cst.BaseSuite, scope: Scope) -> None:
         for stmt in body.body:
@@ -523,17 +592,23 @@ class Analyzer:
                 self.run_function(method)
         cls.init_state = 2
 
-    def call_function(self, info: FunctionInfo, node: cst.CSTNode) -> Value:
+    def call_function(self, info: FunctionInfo, node: cst.CSTNode, args: list[Value] | None = None,
+                      receiver: Value | None = None) -> Value:
         summary = self.run_function(info)
+        if args is not None and isinstance(node, cst.Call):
+            at_call = self.run_at_call(info, node, args, receiver)
+            if at_call is not None and at_call.kind not in (UNKNOWN_KIND,):
+                summary = at_call
         if summary.kind in (TUPLE, INSTANCE, CLASS, LAYER, FUNCTION, BOUND):
             return summary
         return Value(RESULT, node, via=summary, facts=summary.facts, ref=info)
 
-    def call_instance(self, cls: ClassInfo, node: cst.CSTNode) -> Value:
+    def call_instance(self, cls: ClassInfo, node: cst.CSTNode, args: list[Value] | None = None,
+                      receiver: Value | None = None) -> Value:
         for name in INSTANCE_CALL_METHODS:
             method = cls.find_method(name)
             if method is not None:
-                return self.call_function(method, node)
+                return self.call_function(method, node, args, receiver)
         return unknown(node)
 
     # -- binding ------------------------------------------------------------------
@@ -559,7 +634,7 @@ class Analyzer:
             if owner.kind == INSTANCE:
                 cls: ClassInfo = owner.ref
                 current = cls.attrs.get(target.attr.value)
-                in_init = bool(self.function_stack) and self.function_stack[-1].name in INIT_METHODS
+                in_init = bool(self.function_stack) and self.function_stack[-1].info.name in INIT_METHODS
                 if current is None or in_init or _is_placeholder(current):
                     cls.attrs[target.attr.value] = value
         elif t is cst.Subscript:
@@ -820,14 +895,14 @@ class Analyzer:
             return self._call_layer(func, node, scope)
         args = [self.ev(arg.value, scope) for arg in node.args]
         if kind == FUNCTION:
-            return self.call_function(func.ref, node)
+            return self.call_function(func.ref, node, args)
         if kind == BOUND:
-            return self.call_function(func.ref, node)
+            return self.call_function(func.ref, node, args, receiver=func.via)
         if kind == CLASS:
             cls: ClassInfo = func.ref
             return Value(INSTANCE, node, ref=cls)
         if kind == INSTANCE:
-            return self.call_instance(func.ref, node)
+            return self.call_instance(func.ref, node, args, func)
         if kind == RESULT and func.via is not None and func.via.kind == LAYER:
             return self._call_layer(func.via, node, scope, evaluated=args)
         if kind == MODULE and "@call" in self.hooks:
@@ -1002,13 +1077,11 @@ class Analyzer:
         hooks = self.hooks.get(op)
         if not hooks or value.node is None:
             return
-        context = Context(self, self.function_stack[-1] if self.function_stack else None,
+        context = Context(self, self.function_stack[-1].info if self.function_stack else None,
                           scope or self.module_scope, self.no_grad_depth > 0)
         for hook in hooks:
-            key = (id(hook), id(value.node))
-            if key in self._fired:
-                continue
-            self._fired.add(key)
+            # A node can be seen more than once (a helper run again for a call site);
+            # the engine keeps one finding per rule and node.
             hook(value, context)
 
     def rule_state(self, owner: object, factory: Callable[[], object]) -> Any:
@@ -1020,7 +1093,7 @@ class Analyzer:
         return state
 
     def context(self) -> Context:
-        return Context(self, self.function_stack[-1] if self.function_stack else None, self.module_scope,
+        return Context(self, self.function_stack[-1].info if self.function_stack else None, self.module_scope,
                        self.no_grad_depth > 0)
 
     def is_passthrough(self, op: str | None) -> bool:
@@ -1045,6 +1118,15 @@ def _generic_args(node: cst.Call, values: list[Value]) -> tuple[dict[str, Value]
         args[name] = value
         nodes[name] = arg.value
     return args, nodes
+
+
+def _carries_facts(value: Value) -> bool:
+    """Whether an argument's value says more than 'unknown' (worth a call-site run)."""
+    if value.kind in (OP, RESULT):
+        facts = value.facts
+        return (facts.zero is not None or facts.growth is not None or facts.unit or facts.shifted
+                or facts.range.known or value.shape is not None)
+    return value.kind == PARAM and value.facts.zero is not None
 
 
 def info_value(info: FunctionInfo) -> Value:
