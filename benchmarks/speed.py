@@ -24,31 +24,10 @@ import statistics
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("STABLELINT_BENCH_CACHE", HERE / ".cache"))
-
-
-def fetch(package: str) -> Path:
-    """The unpacked sources of ``package`` (downloaded once)."""
-    target = CACHE / package
-    if target.is_dir() and any(target.rglob("*.py")):
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    wheels = CACHE / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d",
-                    str(wheels), package], check=True, capture_output=True)
-    wheel = max(wheels.glob(f"{package.replace('-', '_')}-*.whl"), key=lambda p: p.stat().st_mtime)
-    shutil.rmtree(target, ignore_errors=True)
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(target)
-    return target
-
-
-def python_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sources import CACHE, fetch, python_files  # noqa: E402
 
 
 def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:

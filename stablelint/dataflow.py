@@ -1022,6 +1022,9 @@ class Analyzer:
     def _apply_with(self, layer: Value, call_args: dict[str, Value], call_nodes: dict[str, cst.CSTNode],
                     node: cst.CSTNode) -> Value:
         op = layer.op or ""
+        if op == "functional_model":
+            outputs = layer.args.get("outputs")
+            return outputs if outputs is not None else unknown(node)
         if op == "activation_layer":
             name = _activation_name(layer.args.get("activation") or layer.args.get("_0"))
             if name is None:

@@ -66,6 +66,8 @@ class Renderer:
         if value.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             return "." + node.func.attr.value
         if isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Call):  # a layer built and applied at once: Dense(1)(x)
+                return self.text(node.func.func, 40) + "(...)"
             return self.text(node.func, 40)
         return value.op or "?"
 
