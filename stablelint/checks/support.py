@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from ..dataflow import Context
+from ..transfer import same_source
 from ..values import OP, RESULT, Value
 
 NO_GRADIENT_FRAMEWORKS = ("numpy", "python")
@@ -47,3 +50,37 @@ def strip(value: Value, ops: tuple[str, ...]) -> Value:
             value = value.args["input"]
         else:
             return value
+
+
+COMPARISONS = ("gt", "ge", "lt", "le", "ne")
+
+
+def compared_values(condition: Value | None) -> list[tuple[Value, object]]:
+    """The non-constant side of a comparison with a constant (``p > 0``, ``0 < p``, ``d != 0``)."""
+    if condition is None or condition.kind != OP or condition.op not in COMPARISONS:
+        return []
+    left, right = condition.args.get("input"), condition.args.get("other")
+    if left is None or right is None:
+        return []
+    if right.is_numeric_const and not left.is_numeric_const:
+        return [(left, condition.arg_nodes.get("input"))]
+    if left.is_numeric_const and not right.is_numeric_const:
+        return [(right, condition.arg_nodes.get("other"))]
+    return []
+
+
+def ops_within(value: Value, through: tuple[str, ...], limit: int = 16) -> Iterator[Value]:
+    """Op values reachable from ``value`` through the ``through`` ops (a where() branch's body)."""
+    stack, seen = [value], 0
+    while stack and seen < limit:
+        current = stack.pop()
+        seen += 1
+        if current.kind != OP:
+            continue
+        yield current
+        if current.op in through:
+            stack.extend(current.args.values())
+
+
+def guarded_by(operand: Value, node: object, guarded: list[tuple[Value, object]]) -> bool:
+    return any(same_source(operand, value, node, where) for value, where in guarded)
