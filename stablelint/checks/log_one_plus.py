@@ -1,0 +1,29 @@
+"""SL103: log(1 + x) loses every digit of a small x; log1p(x) keeps them."""
+
+from __future__ import annotations
+
+from .logexp_support import RewriteCheck, call_text, is_constant, is_integer, operand_text
+from ..dataflow import Context
+from ..patterns import Match
+from ..render import Renderer
+from ..values import Value
+
+
+class Check(RewriteCheck):
+    patterns = (("log", "log(($S := 1 + $X))"),)
+
+    def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
+        x = match.bindings["X"]
+        # Counts and sizes (log(1 + len(v)), log(1 + n_steps)) are never tiny: nothing to lose.
+        return not is_constant(x, context) and not is_integer(x, context)
+
+    def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
+        total = match.bindings["S"]
+        x = match.bindings["X"]
+        name = next((k for k, v in total.args.items() if v is x), "other")
+        subject = operand_text(render, total.arg_nodes.get(name), 40, "")
+        term, subject = subject or "the added term", subject or "x"
+        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        use = call_text(render, "log1p", [value], subject)
+        return (f"{found} loses precision when {term} is small: the sum rounds to 1 once it is below about 6e-8 in "
+                f"float32 (1e-16 in float64), and the log of that is 0; use {use}")

@@ -1,0 +1,458 @@
+"""What the log/exp rewrite rules (SL102-SL109) and SL502 share.
+
+Each of those rules is a handful of patterns over canonical ops (matched on
+the dataflow values, so they see through variables, layers and the file's
+own functions) plus a question or two to the value facts; what differs is
+the message, which names the replacement written in the framework and
+alias the file already uses.  ``RewriteCheck`` runs the patterns, the
+subclass decides whether a match counts (``accept``) and words the message
+(``message``); the spelling helpers pick ``F.logsigmoid`` /
+``tf.math.log_sigmoid`` / ``jax.nn.log_sigmoid`` / ``scipy.special.log_expit``.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from . import Checker, Report
+from ..dataflow import Context
+from ..patterns import Match, Matcher, compile_pattern, root_op
+from ..render import Renderer
+from ..values import CONST, MEMBER, OP, PARAM, RESULT, SYMBOL, UNKNOWN_KIND, Value
+
+FRAMEWORK_ORDER = ("torch", "tensorflow", "jax", "numpy")
+
+# The spelling to suggest for each replacement op, per framework, best first.
+# Deliberately a short list rather than every spelling ops.yaml knows: TF1-only
+# names (tf.log1p, tf.log_sigmoid) and deprecated aliases must never be suggested.
+PREFERRED: dict[str, dict[str, tuple[str, ...]]] = {
+    "logsigmoid": {
+        "torch": ("torch.nn.functional.logsigmoid",),
+        "tensorflow": ("tensorflow.math.log_sigmoid", "keras.ops.log_sigmoid"),
+        "jax": ("jax.nn.log_sigmoid", "flax.linen.log_sigmoid"),
+        "numpy": ("scipy.special.log_expit",),
+    },
+    "log1p": {
+        "torch": ("torch.log1p",),
+        "tensorflow": ("tensorflow.math.log1p", "keras.ops.log1p"),
+        "jax": ("jax.numpy.log1p",),
+        "numpy": ("numpy.log1p", "math.log1p", "scipy.special.log1p"),
+    },
+    "expm1": {
+        "torch": ("torch.expm1",),
+        "tensorflow": ("tensorflow.math.expm1", "keras.ops.expm1"),
+        "jax": ("jax.numpy.expm1",),
+        "numpy": ("numpy.expm1", "math.expm1", "scipy.special.expm1"),
+    },
+    "logsumexp": {
+        "torch": ("torch.logsumexp",),
+        "tensorflow": ("tensorflow.math.reduce_logsumexp", "keras.ops.logsumexp", "keras.backend.logsumexp"),
+        "jax": ("jax.nn.logsumexp", "jax.scipy.special.logsumexp"),
+        "numpy": ("scipy.special.logsumexp",),
+    },
+    "logaddexp": {
+        "torch": ("torch.logaddexp",),
+        "tensorflow": ("keras.ops.logaddexp", "tensorflow.experimental.numpy.logaddexp"),
+        "jax": ("jax.numpy.logaddexp",),
+        "numpy": ("numpy.logaddexp",),
+    },
+    "softmax": {
+        "torch": ("torch.nn.functional.softmax", "torch.softmax"),
+        "tensorflow": ("tensorflow.nn.softmax", "keras.ops.softmax", "keras.backend.softmax",
+                       "keras.activations.softmax"),
+        "jax": ("jax.nn.softmax", "flax.linen.softmax"),
+        "numpy": ("scipy.special.softmax",),
+    },
+    "sigmoid": {
+        "torch": ("torch.sigmoid", "torch.nn.functional.sigmoid"),
+        "tensorflow": ("tensorflow.math.sigmoid", "tensorflow.sigmoid", "tensorflow.nn.sigmoid", "keras.ops.sigmoid",
+                       "keras.backend.sigmoid", "keras.activations.sigmoid"),
+        "jax": ("jax.nn.sigmoid", "flax.linen.sigmoid"),
+        "numpy": ("scipy.special.expit",),
+    },
+    "softplus": {
+        "torch": ("torch.nn.functional.softplus",),
+        "tensorflow": ("tensorflow.math.softplus", "tensorflow.nn.softplus", "keras.ops.softplus",
+                       "keras.backend.softplus", "keras.activations.softplus"),
+        "jax": ("jax.nn.softplus", "flax.linen.softplus"),
+        "numpy": (),  # NumPy/SciPy have none: np.logaddexp(0, x)
+    },
+    "var": {
+        "torch": ("torch.var",),
+        "tensorflow": ("tensorflow.math.reduce_variance", "keras.ops.var", "keras.backend.var"),
+        "jax": ("jax.numpy.var",),
+        "numpy": ("numpy.var",),
+    },
+}
+# Reductions whose result, subtracted from x, leaves every exp(x - m) at most 1.
+SHIFT_OPS = ("max", "amax", "maximum", "logsumexp", "adaptive_max_pool")
+SHIFT_NAMES = ("max", "lse", "logsumexp", "logz", "log_z", "log_norm", "shift")
+ARITHMETIC_OPS = ("add", "sub", "mul", "div", "true_divide", "neg", "pow", "sqrt", "log", "exp")
+# Ops whose result is a whole number (a size, a count, an index).
+INTEGER_OPS = ("len", "size", "shape", "numel", "numel_attr", "ndim", "dim", "count_nonzero", "argmax", "argmin",
+               "randint", "floordiv", "floor", "ceil", "round")
+INTEGER_BUILTINS = ("int", "len", "round", "range")
+# Names that hold counts in real code: n, n_steps, num_layers, step, epoch, batch_idx, ...
+INTEGER_NAMES = ("i", "j", "k", "n", "idx", "index", "step", "steps", "epoch", "epochs", "iteration", "iterations",
+                 "count", "counts", "num", "it", "iter", "global_step", "depth", "level", "rank", "ids", "labels")
+INTEGER_PREFIXES = ("n_", "num_", "number_of_", "count_")
+INTEGER_SUFFIXES = ("_count", "_counts", "_steps", "_step", "_epochs", "_epoch", "_idx", "_index", "_len", "_size",
+                    "_num", "_iter", "_iters", "_iterations", "_ids", "_id", "_labels", "_label")
+
+
+class RewriteCheck(Checker):
+    """Patterns (``(variant, pattern text)``, first match wins) reported at the matched op."""
+
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, rule, table):
+        super().__init__(rule, table)
+        self.compiled = [(variant, compile_pattern(text, table)) for variant, text in self.patterns]
+        self.ops = tuple(dict.fromkeys(root_op(pattern) for _, pattern in self.compiled))
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        if "base" in value.args:
+            return  # math.log(y, base): the one-argument replacements do not fit
+        matcher = Matcher(self.table, context.analyzer.is_passthrough)
+        for variant, pattern in self.compiled:
+            if root_op(pattern) != value.op:
+                continue
+            match = matcher.match(pattern, value)
+            if match is None or not self.accept(variant, match, value, context):
+                continue
+            message = self.message(variant, match, value, report.render, context)
+            if message:
+                report(value.node, message)
+            return
+
+    def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
+        return True
+
+    def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
+        raise NotImplementedError
+
+
+# -- values -----------------------------------------------------------------------
+
+
+def unwrap(value: Value | None, context: Context) -> Value | None:
+    """The op behind ``value``: through calls of the file's functions and value-preserving ops."""
+    seen = 0
+    while value is not None and seen < 50:
+        seen += 1
+        if value.kind == RESULT and value.via is not None:
+            value = value.via
+        elif value.kind == OP and context.analyzer.is_passthrough(value.op) and "input" in value.args:
+            value = value.args["input"]
+        else:
+            break
+    return value
+
+
+def same_value(a: Value | None, b: Value | None, context: Context) -> bool:
+    """One value, or the same syntax computing it (``torch.exp(x)`` written twice)."""
+    a, b = unwrap(a, context), unwrap(b, context)
+    if a is None or b is None:
+        return False
+    if a is b:
+        return True
+    return a.node is not None and b.node is not None and type(a.node) is type(b.node) and a.node.deep_equals(b.node)
+
+
+def is_constant(value: Value | None, context: Context, depth: int = 0) -> bool:
+    """A literal or arithmetic on literals (``np.pi / 2``, ``torch.tensor(1.0)``): no rounding to speak of."""
+    value = unwrap(value, context)
+    if value is None or depth > 6:
+        return False
+    span = value.facts.range
+    if value.kind == CONST or span.lo == span.hi or context.analyzer.table.has_tag(value.op, "constant"):
+        return True  # also math.pi, math.e
+    if value.kind == OP and value.op in ARITHMETIC_OPS:
+        parts = [v for k, v in value.args.items() if k in ("input", "other", "exponent")]
+        return bool(parts) and all(is_constant(p, context, depth + 1) for p in parts)
+    return False
+
+
+def is_kernel_exponent(value: Value | None, context: Context) -> bool:
+    """``-d2 / (2 * sigma ** 2)``, ``-0.5 / s2 * x ** 2``: a negated square scaled by unknowns (a Gaussian kernel).
+
+    The analysis cannot prove the scale positive, but the sign of such an
+    exponent is evidently meant to be non-positive: exp of it cannot overflow.
+    """
+    negations = 0
+    squares = 0
+    stack = [value]
+    while stack:
+        current = unwrap(stack.pop(), context)
+        if current is None:
+            return False
+        if current.kind == CONST:
+            if not current.is_numeric_const:
+                return False
+            negations += current.const < 0
+            continue
+        if current.kind != OP:
+            continue  # an unknown scale: sigma, a bandwidth, a temperature
+        if current.op == "neg":
+            negations += 1
+            stack.append(current.args.get("input"))
+        elif current.op in ("mul", "div", "true_divide"):
+            stack.extend((current.args.get("input"), current.args.get("other")))
+        elif current.facts.range.lo >= 0 and current.facts.growth is not None:
+            squares += 1  # a square, an even power, a squared distance
+        elif current.facts.range.lo >= 0 or is_constant(current, context):
+            continue  # a norm, a count, a positive constant expression
+        else:
+            return False
+    return squares > 0 and negations % 2 == 1
+
+
+def is_shifted(value: Value | None, context: Context, depth: int = 0) -> bool:
+    """``x - max(x)`` (or ``- logsumexp``, ``- maximum(a, b)``), possibly scaled: exp of it cannot overflow."""
+    if value is None or depth > 6:
+        return False
+    if value.facts.shifted or value.facts.has_one:
+        return True
+    current = unwrap(value, context)
+    if current is None or current.kind != OP:
+        return False
+    if current.facts.shifted:
+        return True
+    if current.op == "sub":
+        subtracted = unwrap(current.args.get("other"), context)
+        if subtracted is None:
+            return False
+        if subtracted.kind == OP:
+            return subtracted.op in SHIFT_OPS
+        # x_max, _ = torch.max(x, dim=1): the analysis does not follow the unpacking, the name tells
+        name = (subtracted.name or render_name(subtracted.node)).lower()
+        return any(hint in name for hint in SHIFT_NAMES)
+    if current.op == "mul":  # a temperature: t * (x - m)
+        return any(is_shifted(current.args.get(k), context, depth + 1) for k in ("input", "other"))
+    if current.op in ("div", "true_divide"):  # (x - m) / t
+        return is_shifted(current.args.get("input"), context, depth + 1)
+    return False
+
+
+def render_name(node: cst.CSTNode | None) -> str:
+    """The identifier a value was read from (``x_max``, ``self.max_val``), or ''."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Param):
+        return node.name.value
+    return ""
+
+
+def operand_leading_to(container: Value, target: Value, context: Context) -> tuple[cst.CSTNode | None, Value | None]:
+    """The argument (syntax and value) of ``container`` through which ``target`` was reached."""
+    for name, argument in container.args.items():
+        if argument is target or unwrap(argument, context) is target:
+            return container.arg_nodes.get(name), argument
+    return None, None
+
+
+def is_integer(value: Value | None, context: Context, depth: int = 0) -> bool:
+    """A whole number: a count, a size, an index, an integer literal (no precision to lose near 0)."""
+    if value is None or depth > 8:
+        return False
+    if value.kind == CONST:
+        return isinstance(value.const, int)
+    if value.facts.count:
+        return True
+    node = value.node
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in INTEGER_BUILTINS:
+        return True
+    if value.kind == OP:
+        if value.op in INTEGER_OPS:
+            return True
+        if value.facts.zero is not None and value.facts.zero.text.startswith("a count"):
+            return True  # mask.sum(): the facts call it "a count of a 0/1 mask"
+        if value.op in ("add", "sub", "mul", "mod", "max", "min", "maximum", "minimum"):
+            parts = [v for k, v in value.args.items() if k in ("input", "other")]
+            return bool(parts) and all(is_integer(p, context, depth + 1) for p in parts)
+        if value.op == "getitem" or context.analyzer.is_passthrough(value.op):  # x.shape[0], n.float()
+            return is_integer(value.args.get("input"), context, depth + 1)
+        if value.op == "arange":  # arange(n), arange(a, b) with whole a, arange(a, b, s) with whole a and s
+            bounds = [value.args.get(k) for k in ("start", "step") if k in value.args]
+            if len(value.args) == 1:
+                return True
+            return all(is_integer(v, context, depth + 1) for v in bounds)
+        return False
+    return value.kind in (PARAM, UNKNOWN_KIND, MEMBER) and _integer_name(value)
+
+
+def _integer_name(value: Value) -> bool:
+    name = value.name
+    node = value.node
+    if name is None and isinstance(node, cst.Param):
+        name = node.name.value
+    if name is None and isinstance(node, cst.Attribute):
+        name = node.attr.value
+    if name is None and isinstance(node, cst.Name):
+        name = node.value
+    if not name:
+        return False
+    lowered = name.lower().lstrip("_")
+    return (lowered in INTEGER_NAMES or lowered.startswith(INTEGER_PREFIXES)
+            or lowered.endswith(INTEGER_SUFFIXES))
+
+
+# -- spelling the replacement -----------------------------------------------------
+
+
+def framework_of(render: Renderer, like: list[Value]) -> str:
+    for value in like:
+        spelling = value.spelling if value.kind == OP else None
+        if spelling is not None and spelling.framework in FRAMEWORK_ORDER:
+            return spelling.framework
+    for framework in FRAMEWORK_ORDER:
+        if framework in render.frameworks:
+            return framework
+    return "torch"
+
+
+def uses_methods(like: list[Value]) -> bool:
+    return any(v.kind == OP and v.method and isinstance(v.node, cst.Call) for v in like)
+
+
+def method_name(render: Renderer, op: str, framework: str) -> str | None:
+    spelling = render.table.methods.get(op, {}).get(framework)
+    if spelling is None:
+        for attr, options in render.table.methods.items():
+            if framework in options and options[framework].op == op:
+                return attr
+        return None
+    return spelling.attr
+
+
+def function_name(render: Renderer, op: str, like: list[Value], framework: str | None = None) -> str:
+    """``op`` as the file would write it: ``F.logsigmoid``, ``tf.math.log_sigmoid``, ``np.log1p``."""
+    framework = framework or framework_of(render, like)
+    candidates = list(PREFERRED.get(op, {}).get(framework, ()))
+    if not candidates:
+        return op
+    keras_style = any(v.kind == OP and v.spelling is not None and v.spelling.qualname.startswith("keras.")
+                      for v in like)
+    if keras_style:
+        candidates.sort(key=lambda q: not q.startswith("keras."))
+    # 1. the module (and alias) of a call the finding is about: F.sigmoid -> F.logsigmoid
+    for value in like:
+        if value.kind != OP or value.spelling is None or value.method or not isinstance(value.node, cst.Call):
+            continue
+        func = value.node.func
+        if not isinstance(func, cst.Attribute):
+            continue
+        module = render.table.normalize(value.spelling.module)
+        for qualname in candidates:
+            owner, _, attr = qualname.rpartition(".")
+            if owner == module:
+                return f"{render.text(func.value, 80)}.{attr}"
+    # 2. a module the file imports: tf.math.log_sigmoid, or a name imported from it
+    for qualname in candidates:
+        owner, _, attr = qualname.rpartition(".")
+        for name, bound in render.module_scope.vars.items():
+            if bound.kind == SYMBOL and bound.qualname and render.table.normalize(bound.qualname) == qualname:
+                return name
+        alias = render._alias_for(owner)  # the renderer's own import lookup (no public accessor)
+        if alias is not None:
+            return f"{alias}.{attr}" if alias else attr
+    return candidates[0]
+
+
+def call_text(render: Renderer, op: str, like: list[Value], subject: str, rest: tuple[str, ...] = (),
+              framework: str | None = None) -> str:
+    """A call of ``op`` on ``subject``: ``F.logsigmoid(x)``, or ``x.logsumexp(-1)`` in a method-style file."""
+    framework = framework or framework_of(render, like)
+    if uses_methods(like):
+        attr = method_name(render, op, framework)
+        if attr is not None:
+            return f"{parenthesize(subject)}.{attr}({', '.join(rest)})"
+    return f"{function_name(render, op, like, framework)}({', '.join((subject, *rest))})"
+
+
+def parenthesize(text: str) -> str:
+    """``text`` safe as a method receiver or an operand."""
+    try:
+        node = cst.parse_expression(text)
+    except Exception:  # noqa: BLE001 - placeholder text such as '...'
+        return text
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)) \
+            or node.lpar:
+        return text
+    return f"({text})"
+
+
+def operand_text(render: Renderer, node: cst.CSTNode | None, limit: int = 30, fallback: str = "x") -> str:
+    """Source text of an operand for a message, or ``fallback`` when there is none or it is too long."""
+    if node is None:
+        return fallback
+    text = expression_text(render, node, 1000)
+    return text if len(text) <= limit else fallback
+
+
+def negated(text: str) -> str:
+    """``-text`` for a message, simplified: ``-x`` -> ``x``, ``-beta * x`` -> ``beta * x``."""
+    try:
+        node = cst.parse_expression(text)
+    except Exception:  # noqa: BLE001 - placeholder text such as '...'
+        return f"-{text}"
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and not node.lpar:
+        return cst.Module([]).code_for_node(node.expression)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)) \
+            and not node.lpar:
+        inner = node.left
+        while isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, (cst.Multiply, cst.Divide)) \
+                and not inner.lpar:
+            inner = inner.left
+        if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus) and not inner.lpar:
+            return cst.Module([]).code_for_node(node.deep_replace(inner, inner.expression))
+    return f"-{parenthesize(text)}"
+
+
+def origin_note(render: Renderer, arg_node: cst.CSTNode | None, arg_value: Value | None,
+                produced: Value | None) -> str:
+    """`` ('p' is the output of torch.sigmoid(...) on line 3)`` or ''."""
+    if arg_value is None or produced is None or arg_node is None:
+        return ""
+    note = render.origin(arg_node, arg_value, produced)
+    return f" ({note})" if note else ""
+
+
+def keepdim_keyword(framework: str) -> str:
+    return "keepdim" if framework == "torch" else "keepdims"
+
+
+def reduction_args(render: Renderer, reduction: Value, framework: str, *, keepdim: bool = True) -> tuple[str, ...]:
+    """The axis (and keepdim) arguments of a reduction, as text for the replacement call."""
+    rest: list[str] = []
+    axis = reduction.arg_nodes.get("axis")
+    if axis is not None:
+        rest.append(render.text(axis, 40))
+    if keepdim:
+        flag = reduction.arg_nodes.get("keepdim")
+        if flag is not None:
+            rest.append(f"{keepdim_keyword(framework)}={render.text(flag, 20)}")
+    return tuple(rest)
+
+
+def is_python_scalar_code(like: list[Value]) -> bool:
+    """Every framework call involved is Python's ``math`` module."""
+    spelled = [v for v in like if v.kind == OP and v.spelling is not None]
+    return bool(spelled) and all(v.spelling.qualname.startswith("math.") for v in spelled)
+
+
+def returned_by(values) -> object | None:
+    """The file's function (FunctionInfo) whose call result one of ``values`` is, if any."""
+    for value in values:
+        if value is not None and value.kind == RESULT and value.ref is not None:
+            return value.ref
+    return None
+
+
+def expression_text(render: Renderer, node: cst.CSTNode | None, limit: int = 50) -> str:
+    """Source text of an expression for a message, without its outer parentheses."""
+    if isinstance(node, cst.BaseExpression) and getattr(node, "lpar", None):
+        node = node.with_changes(lpar=(), rpar=())
+    return render.text(node, limit)
