@@ -61,6 +61,8 @@ INIT_METHODS = ("__init__", "setup", "build")
 MASK_PARAM_NAMES = ("mask",)
 FLOAT16_NAMES = ("float16", "half", "fp16", "mixed_float16")
 GRAD_OFF_OPS = ("no_grad", "inference_mode")
+# Reductions that return (values, indices) when given an axis.
+PAIR_RESULTS = ("max", "min", "median", "mode", "kthvalue", "sort", "topk")
 CALL_RUN_BUDGET = 48  # call-site runs of helpers per file
 CALL_RUN_DEPTH = 3  # nesting of function runs under which call-site runs still happen
 
@@ -622,6 +624,8 @@ class Analyzer:
         elif t in (cst.Tuple, cst.List):
             elements = target.elements
             items = value.items if value.kind == TUPLE and value.items is not None else None
+            if items is None and value.kind == OP and value.op in PAIR_RESULTS and len(elements) == 2:
+                items = [value, unknown(elements[1].value)]  # values, indices = torch.max(x, dim)
             starred = any(isinstance(e, cst.StarredElement) for e in elements)
             for i, element in enumerate(elements):
                 inner = element.value
@@ -730,7 +734,7 @@ class Analyzer:
             number = node.evaluated_value
         except (ValueError, SyntaxError):
             return unknown(node)
-        return Value(CONST, node, const=number, facts=F.constant(float(number)))
+        return Value(CONST, node, const=number, facts=F.constant(number))
 
     def _ev_imaginary(self, node: cst.Imaginary, scope: Scope) -> Value:
         return Value(CONST, node, const=None)
@@ -825,7 +829,7 @@ class Analyzer:
         operator = type(node.operator)
         if operator is cst.Minus:
             if operand.is_numeric_const:
-                return Value(CONST, node, const=-operand.const, facts=F.constant(-float(operand.const)))
+                return Value(CONST, node, const=-operand.const, facts=F.constant(-operand.const))
             return self.make_op("neg", node, {"input": operand}, {"input": node.expression})
         if operator is cst.Plus:
             return operand
@@ -841,7 +845,7 @@ class Analyzer:
         if left.is_numeric_const and right.is_numeric_const:
             folded = _fold(op, left.const, right.const)
             if folded is not None:
-                return Value(CONST, node, const=folded, facts=F.constant(float(folded)))
+                return Value(CONST, node, const=folded, facts=F.constant(folded))
         second = "exponent" if op == "pow" else "other"
         return self.make_op(op, node, {"input": left, second: right}, {"input": node.left, second: node.right})
 
@@ -1032,6 +1036,7 @@ class Analyzer:
             return self.make_op(name, node, dict(call_args), dict(call_nodes))
         args = {**{k: v for k, v in layer.args.items() if not k.startswith("_")}, **call_args}
         result = self.make_op(op, node, args, {**call_nodes})
+        result.ref = layer  # the layer/loss object, e.g. where a Keras loss was constructed
         activation = _activation_name(layer.args.get("activation"))
         if activation is not None:
             result = self.make_op(activation, node, {"input": result}, {})

@@ -266,4 +266,9 @@ COSINE = Facts(range=Interval(-1.0, 1.0))
 
 
 def constant(value: float) -> Facts:
-    return Facts(range=point(value))
+    """Facts of a numeric literal (an int too large for a float is +-inf)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.copysign(INF, value)
+    return Facts(range=point(number))

@@ -54,8 +54,13 @@ def same_source(a: Value, b: Value, a_node: object, b_node: object) -> bool:
 MAX_REDUCTIONS = ("max", "amax", "logsumexp", "adaptive_max_pool")
 
 
+VALUE_PRESERVING = ("stop_gradient", "detach", "identity", "getitem", "float", "to", "cast")
+
+
 def _reduced_from(value: Value, ops: tuple[str, ...]) -> tuple[Value, object] | None:
     """The input (value and syntax) of ``value`` when it is one of the reductions ``ops``."""
+    while value.kind == "op" and value.op in VALUE_PRESERVING and "input" in value.args:
+        value = value.args["input"]  # x - stop_gradient(x.max()) is still max-shifted
     if value.kind == "op" and value.op in ops and "input" in value.args:
         if value.op == "adaptive_max_pool":  # only a global pool (output size 1) is the max
             size = value.args.get("output_size")
