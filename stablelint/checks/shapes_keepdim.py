@@ -1,0 +1,138 @@
+"""SL402: ``x - x.mean(dim=d)`` without keepdim: the reduced tensor lines up with the wrong axes."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from . import Checker, Report
+from .shapes_common import SYMBOLS, display, operand, strip_same, text, with_why
+from ..dataflow import Context
+from ..render import Renderer
+from ..shapes import SAME_SHAPE, Shape, int_list, shape_of
+from ..values import CONST, OP, Value
+
+ELEMENTWISE = ("sub", "div", "add", "mul")
+REDUCTIONS = frozenset((
+    "mean", "sum", "std", "var", "max", "min", "amax", "amin", "norm", "safe_norm", "logsumexp", "prod", "median",
+))
+_UNARY = frozenset(SAME_SHAPE) - {"masked_fill", "normalize", "standardize", "softmax", "log_softmax"}
+_SCALED = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
+
+
+class Check(Checker):
+    ops = ELEMENTWISE
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        for reduced_side, other_side in (("other", "input"), ("input", "other")):
+            reduced = _reduction(value.args.get(reduced_side))
+            if reduced is None:
+                continue
+            source = reduced.args.get("input")
+            if not _same(value.args.get(other_side), source, value.arg_nodes.get(other_side),
+                         reduced.arg_nodes.get("input")):
+                continue
+            shape = shape_of(source)
+            axes = _misaligned(reduced, shape)
+            if axes is None:
+                continue
+            report(value.node, _message(value, other_side, reduced, axes, shape, report.render))
+            return
+
+
+def _reduction(value: Value | None) -> Value | None:
+    """The reduction behind ``value``, through element-wise ops with scalars: ``x.std(1) + eps``."""
+    for _ in range(8):
+        if value is None or value.kind != OP:
+            return None
+        if value.op in REDUCTIONS:
+            return value
+        if value.op in _UNARY or value.op == "clamp":
+            value = value.args.get("input")
+        elif value.op in _SCALED:
+            second = "exponent" if value.op == "pow" else "other"
+            left, right = value.args.get("input"), value.args.get(second)
+            if _is_scalar(right):
+                value = left
+            elif _is_scalar(left):
+                value = right
+            else:
+                return None
+        else:
+            return None
+    return None
+
+
+def _is_scalar(value: Value | None) -> bool:
+    shape = shape_of(value)
+    return shape is not None and shape.rank == 0
+
+
+def _same(a: Value | None, b: Value | None, a_node: cst.CSTNode | None, b_node: cst.CSTNode | None) -> bool:
+    if a is None or b is None:
+        return False
+    if strip_same(a) is strip_same(b):
+        return True
+    # ``x[0] - x[0].mean(1)`` evaluates ``x[0]`` twice; a bare name is the same value or was rebound.
+    return (a_node is not None and b_node is not None and not isinstance(a_node, cst.Name)
+            and type(a_node) is type(b_node) and a_node.deep_equals(b_node))
+
+
+def _misaligned(reduced: Value, shape: Shape | None) -> list[int] | None:
+    """The reduced axes, when they are not the leading ones and no keepdim keeps them in place."""
+    keep = reduced.args.get("keepdim")
+    if keep is not None and not (keep.kind == CONST and keep.const is False):
+        return None
+    axes = int_list(reduced.args.get("axis"))
+    if not axes:
+        return None
+    if shape is not None and shape.rank is not None:
+        positions = {a + shape.rank if a < 0 else a for a in axes}
+        if not all(0 <= p < shape.rank for p in positions):
+            return None
+        return None if positions == set(range(len(positions))) else sorted(positions)
+    if all(a >= 0 for a in axes):
+        # A positive axis d proves the input has more than d axes.
+        return None if set(axes) == set(range(len(axes))) else sorted(set(axes))
+    if len(axes) == 1 and shape is not None and shape.min_rank > -axes[0]:
+        return axes  # the last axis of an input known to have at least two
+    return None
+
+
+def _message(value: Value, x_side: str, reduced: Value, axes: list[int], shape: Shape | None,
+             render: Renderer) -> str:
+    x_text = operand(render, value, x_side)
+    call = render.text(reduced.node, 50)
+    symbol = SYMBOLS.get(value.op or "", "-")
+    expression = f"{x_text} {symbol} ..." if x_side == "input" else f"... {symbol} {x_text}"
+    written = int_list(reduced.args.get("axis")) or axes
+    which = "axis" if len(written) == 1 else "axes"
+    listed = ", ".join(str(a) for a in written)
+    if shape is not None and shape.rank is not None:
+        full = display(shape)
+        kept = tuple(size for i, size in enumerate(full) if i not in axes)
+        shown = with_why(render, shape, text(full), value.arg_nodes.get(x_side))
+        trailing = full[len(full) - len(kept):]
+        how = (f"`{call}` drops {which} {listed} of `{x_text}` {shown}, and broadcasting in `{expression}` lines "
+               f"the result {text(kept)} up with the last axes {text(trailing)} instead of {text(kept)}")
+    else:
+        how = (f"`{call}` drops {which} {listed} of `{x_text}`, and broadcasting in `{expression}` lines the "
+               f"remaining axes up with the last axes of `{x_text}` instead of the ones they came from")
+    return (f"{how}, so elements meet another slice's statistic (a shape error, or silently wrong where the "
+            f"sizes match); keep the axis: `{_kept(reduced, render)}`")
+
+
+def _kept(reduced: Value, render: Renderer) -> str:
+    """The reduction written with keepdim: ``x.mean(dim=1, keepdim=True)``."""
+    keyword = "keepdim" if reduced.spelling is not None and reduced.spelling.framework == "torch" else "keepdims"
+    code = render.text(reduced.node, 1000)
+    if not isinstance(reduced.node, cst.Call) or not code.endswith(")"):
+        return f"{code} (with {keyword}=True)"
+    for written in ("keepdim=False", "keepdims=False", "keep_dims=False"):
+        if written in code:
+            code = code.replace(written, written.replace("False", "True"))
+            break
+    else:
+        code = f"{code[:-1]}, {keyword}=True)"
+    if len(code) > 70:
+        code = f"{render.call(reduced)[:-1].rstrip('.')}..., {keyword}=True)"
+    return code
