@@ -23,7 +23,7 @@ import libcst as cst
 from . import facts as F
 from .facts import Facts, Interval, Why
 from .ops import OpTable, Spelling
-from .shapes import infer_shape
+from .shapes import infer_shape, note_rank
 from .transfer import transfer
 from .values import (
     BOUND, CLASS, CONST, FUNCTION, INSTANCE, LAYER, MEMBER, MODULE, OP, PARAM, RESULT, SYMBOL, TUPLE,
@@ -623,10 +623,12 @@ class Analyzer:
             scope.vars[target.value] = value
         elif t in (cst.Tuple, cst.List):
             elements = target.elements
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
             items = value.items if value.kind == TUPLE and value.items is not None else None
             if items is None and value.kind == OP and value.op in PAIR_RESULTS and len(elements) == 2:
                 items = [value, unknown(elements[1].value)]  # values, indices = torch.max(x, dim)
-            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            if value.kind == OP and value.op == "shape" and not starred:
+                note_rank(value.args.get("input"), len(elements), target)  # b, t, d = x.shape
             for i, element in enumerate(elements):
                 inner = element.value
                 if items is not None and not starred and len(items) == len(elements):

@@ -84,8 +84,8 @@ def shape_of(value: Value | None) -> Shape | None:
         value = value.via
     if value is None:
         return None
-    if value.kind == OP:
-        return value.shape
+    if value.shape is not None or value.kind == OP:
+        return value.shape  # ops, and parameters whose rank was unpacked (b, t, d = x.shape)
     if value.kind == CONST and isinstance(value.const, (int, float)):
         return SCALAR
     return None
@@ -763,3 +763,10 @@ def infer_shape(op: str, args: dict[str, Value], value: Value) -> Shape | None:
     if handler is None:
         return None
     return handler(args, value)
+
+
+def note_rank(value: Value | None, rank: int, where: cst.CSTNode) -> None:
+    """``b, t, d = x.shape`` proves x has ``rank`` axes; record it if nothing better is known."""
+    if value is None or value.kind not in (OP, RESULT, "param") or value.shape is not None:
+        return
+    value.shape = Shape(rank, (None,) * rank, rank, Evidence(where, f"{rank} axes unpacked from .shape"), LAYOUT)
