@@ -17,7 +17,9 @@ class Check(Checker):
         if base is None or exponent is None or not exponent.is_numeric_const:
             return
         p = float(exponent.const)
-        if p == int(p):
+        # ** 0.5 is a square root: code writes sqrt of differences that are non-negative by
+        # construction (1 - alpha_cumprod, sigma_to**2 - sigma_up**2) and sqrt(x) is not flagged either.
+        if p == int(p) or abs(p) == 0.5:
             return
         if base.facts.range.lo >= 0 or not _signed(base):
             return
@@ -33,4 +35,10 @@ class Check(Checker):
 
 
 def _signed(value: Value) -> bool:
-    return value.kind == OP and value.op in SIGNED_SOURCES
+    if value.kind != OP or value.op not in SIGNED_SOURCES:
+        return False
+    if value.op == "sub":
+        # 1 - p, n - 1: a complement or an offset count, non-negative in practice; a difference
+        # of two arrays (pred - target) is what goes negative.
+        return not any(arg.kind == "const" for arg in value.args.values())
+    return True
