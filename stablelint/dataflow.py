@@ -294,6 +294,7 @@ class Analyzer:
             self._exec_import(small, scope)
         elif t is cst.Assert:
             self.ev(small.test, scope)
+            self._assume(small.test, True, scope)
             if small.msg is not None:
                 self.ev(small.msg, scope)
         elif t is cst.Del:
@@ -304,15 +305,29 @@ class Analyzer:
 
     def _exec_if(self, stmt: cst.If, scope: Scope) -> bool:
         self.ev(stmt.test, scope)
-        branches = [lambda s: self._suite(stmt.body, s)]
-        orelse = stmt.orelse
-        if isinstance(orelse, cst.If):
-            branches.append(lambda s: self._exec_if(orelse, s))
-        elif isinstance(orelse, cst.Else):
-            branches.append(lambda s: self._suite(orelse.body, s))
-        else:
-            branches.append(lambda s: False)
-        return self._join_branches(branches, scope)
+
+        def then(s: Scope) -> bool:
+            self._assume(stmt.test, True, s)
+            return self._suite(stmt.body, s)
+
+        def otherwise(s: Scope) -> bool:
+            self._assume(stmt.test, False, s)
+            if isinstance(stmt.orelse, cst.If):
+                return self._exec_if(stmt.orelse, s)
+            if isinstance(stmt.orelse, cst.Else):
+                return self._suite(stmt.orelse.body, s)
+            return False
+
+        return self._join_branches([then, otherwise], scope)
+
+    def _assume(self, test: cst.BaseExpression, outcome: bool, scope: Scope) -> None:
+        """Refine variables where ``test`` is known to be ``outcome``: after ``if n > 0:``, n is not 0."""
+        for name, op, bound in _assumptions(test, outcome):
+            value = self.lookup(name, scope)
+            if value is not None and value.kind in (OP, PARAM, RESULT, UNKNOWN_KIND, CONST):
+                refined = F.refine(value.facts, op, bound)
+                if refined is not value.facts:
+                    scope.vars[name] = value.with_facts(refined)
 
     def _branch(self, run: Callable[[Scope], bool], scope: Scope) -> None:
         self._join_branches([run, lambda s: False], scope)
@@ -645,8 +660,22 @@ class Analyzer:
                     cls.attrs[target.attr.value] = value
         elif t is cst.Subscript:
             self.ev(target, scope)
+            self._fixed_by_assignment(target, value, scope)
         elif t is cst.StarredElement:
             self.bind(target.value, unknown(target), scope)
+
+    def _fixed_by_assignment(self, target: cst.Subscript, value: Value, scope: Scope) -> None:
+        """``std[std == 0] = 1.0`` (or ``< eps``) replaces the zeros: std is no longer 0."""
+        if not isinstance(target.value, cst.Name) or len(target.slice) != 1:
+            return
+        index = target.slice[0].slice
+        if not isinstance(index, cst.Index) or not value.is_numeric_const or float(value.const) <= 0:
+            return
+        name = target.value.value
+        tested = [n for n, op, bound in _assumptions(index.value, True) if op in ("eq", "lt", "le") and bound >= 0]
+        current = self.lookup(name, scope)
+        if name in tested and current is not None:
+            scope.vars[name] = current.with_facts(F.refine(current.facts, "ne", 0.0))
 
     # -- expressions ------------------------------------------------------------
 
@@ -1128,6 +1157,51 @@ def _generic_args(node: cst.Call, values: list[Value]) -> tuple[dict[str, Value]
         args[name] = value
         nodes[name] = arg.value
     return args, nodes
+
+
+def _assumptions(test: cst.BaseExpression, outcome: bool) -> list[tuple[str, str, float]]:
+    """(name, op, bound) facts that hold where ``test`` evaluates to ``outcome``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _assumptions(test.expression, not outcome)
+    if isinstance(test, cst.BooleanOperation):
+        both = isinstance(test.operator, cst.And) == outcome  # a and b true / a or b false
+        if both:
+            return _assumptions(test.left, outcome) + _assumptions(test.right, outcome)
+        return []
+    if isinstance(test, cst.Name) and test.value not in ("True", "False", "None"):
+        return [(test.value, "ne", 0.0)] if outcome else []
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        op = COMPARE_OPS.get(type(target.operator))
+        if op not in F.NEGATED:
+            return []
+        left, right = test.left, target.comparator
+        bound = _literal_number(right)
+        if isinstance(left, cst.Name) and bound is not None:
+            name = left.value
+        else:
+            bound = _literal_number(left)
+            if not isinstance(right, cst.Name) or bound is None:
+                return []
+            name, op = right.value, FLIP_COMPARISON[op]
+        return [(name, op if outcome else F.NEGATED[op], bound)]
+    return []
+
+
+FLIP_COMPARISON = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq", "ne": "ne"}
+
+
+def _literal_number(node: cst.BaseExpression) -> float | None:
+    negative = False
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node, negative = node.expression, True
+    if isinstance(node, (cst.Integer, cst.Float)):
+        try:
+            number = float(node.evaluated_value)
+        except (ValueError, OverflowError):
+            return None
+        return -number if negative else number
+    return None
 
 
 def _carries_facts(value: Value) -> bool:

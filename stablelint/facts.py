@@ -263,6 +263,28 @@ def stronger(*evidence: Why | None) -> Why | None:
 
 
 COSINE = Facts(range=Interval(-1.0, 1.0))
+NEGATED = {"gt": "le", "ge": "lt", "lt": "ge", "le": "gt", "eq": "ne", "ne": "eq"}
+
+
+def refine(facts: Facts, op: str, bound: float) -> Facts:
+    """Facts of a value where ``value <op> bound`` holds (``x > 0``, ``n != 0``)."""
+    r = facts.range
+    if op in ("gt", "ge") and bound >= r.lo:
+        r = Interval(bound, max(r.hi, bound), OPEN if op == "gt" else CLOSED, r.hi_kind)
+    elif op in ("lt", "le") and bound <= r.hi:
+        r = Interval(min(r.lo, bound), bound, r.lo_kind, OPEN if op == "lt" else CLOSED)
+    elif op == "ne" and bound == 0:
+        if r.lo == 0:
+            r = Interval(0.0, r.hi, OPEN, r.hi_kind)
+        elif r.hi == 0:
+            r = Interval(r.lo, 0.0, r.lo_kind, OPEN)
+        else:
+            return replace(facts, zero=None)  # nonzero, though the interval cannot say so
+    elif op == "eq":
+        r = Interval(bound, bound)
+    else:
+        return facts
+    return replace(facts, range=r).settle()
 
 
 def constant(value: float) -> Facts:

@@ -73,7 +73,12 @@ def _reduced_from(value: Value, ops: tuple[str, ...]) -> tuple[Value, object] | 
 def add(args: Args) -> Facts:
     a, b = _facts(args), _facts(args, "other")
     range_ = F.add(a.range, b.range)
-    return Facts(range=range_, zero=_any_zero(a, b), growth=_any_growth(a, b)).settle()
+    zero = _any_zero(a, b)
+    if a.zero is not None and b.zero is not None and zero is not None and a.range.lo >= 0 and b.range.lo >= 0:
+        # sigma**2 + sigma_data**2 is 0 only if both are: no reason to expect it (a reduction
+        # over a vector, a sum of squares, is what makes a zero vector's norm likely)
+        zero = replace(zero, strong=False)
+    return Facts(range=range_, zero=zero, growth=_any_growth(a, b)).settle()
 
 
 def sub(args: Args, nodes: Nodes) -> Facts:
@@ -91,7 +96,7 @@ def sub(args: Args, nodes: Nodes) -> Facts:
     range_ = F.sub(a.range, b.range)
     zero = _any_zero(a, b)
     if zero is not None and b.zero is not None and a.range == F.point(1.0):
-        zero = Why(f"1 minus {b.zero.text}", exact=range_.lo_kind == CLOSED and range_.lo == 0)
+        zero = Why(f"1 minus {b.zero.text}", exact=range_.lo_kind == CLOSED and range_.lo == 0, strong=b.zero.strong)
     return Facts(range=range_, zero=zero, growth=_any_growth(a)).settle()
 
 
@@ -177,8 +182,9 @@ def _weak_or_difference(args: Args, text: str) -> Why:
     value = args.get("input")
     while value is not None and value.kind == "op" and value.op in ("getitem",):
         value = value.args.get("input")
-    if value is not None and value.kind == "op" and value.op == "sub":
-        return Why(f"{text} of a difference")
+    if value is not None and value.kind == "op" and value.op == "sub" and not any(
+            arg.kind == "const" for arg in value.args.values()):
+        return Why(f"{text} of a difference")  # a - b is 0 for equal pairs; n - 15 is an offset
     return Why(text, strong=False)
 
 
@@ -231,7 +237,7 @@ def sqrt(args: Args) -> Facts:
     if a.range.lo < 0:
         return F.UNKNOWN
     range_ = F.monotone(a.range, math.sqrt, lo_limit=0.0, hi_limit=INF)
-    zero = Why(f"the square root of {a.zero.text}", a.zero.exact) if a.zero else None
+    zero = Why(f"the square root of {a.zero.text}", a.zero.exact, a.zero.strong) if a.zero else None
     return Facts(range=range_, zero=zero, count=a.count).settle()
 
 
@@ -433,16 +439,7 @@ def _refined_by(condition: Value | None, value: Value, node: object) -> Facts:
         bound, op = float(left.const), _FLIPPED[op]
     else:
         return facts
-    r = facts.range
-    if op in ("gt", "ge") and bound >= r.lo:
-        r = Interval(bound, max(r.hi, bound), OPEN if op == "gt" else CLOSED, r.hi_kind)
-    elif op in ("lt", "le") and bound <= r.hi:
-        r = Interval(min(r.lo, bound), bound, r.lo_kind, OPEN if op == "lt" else CLOSED)
-    elif op == "ne" and bound == 0 and r.lo == 0:
-        r = Interval(0.0, r.hi, OPEN, r.hi_kind)
-    elif op == "ne" and bound == 0 and r.hi == 0:
-        r = Interval(r.lo, 0.0, r.lo_kind, OPEN)
-    return replace(facts, range=r).settle()
+    return F.refine(facts, op, bound)
 
 
 def masked_fill(args: Args) -> Facts:

@@ -77,6 +77,14 @@ class Value:
         label = self.op or self.qualname or self.name or ""
         return f"<Value {self.kind} {label}>"
 
+    def with_facts(self, facts: Facts) -> Value:
+        """A copy that knows more (a branch where ``x > 0`` holds), same in every other way."""
+        copy = Value(self.kind, self.node, op=self.op, facts=facts, args=self.args, arg_nodes=self.arg_nodes,
+                     const=self.const, spelling=self.spelling, method=self.method, qualname=self.qualname,
+                     ref=self.ref, via=self.via, items=self.items, name=self.name)
+        copy.shape = self.shape
+        return copy
+
     @property
     def is_numeric_const(self) -> bool:
         return self.kind == CONST and isinstance(self.const, (int, float)) and not isinstance(self.const, bool)

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from . import Checker, Report
+from .support import is_where_guarded, mark_where_guarded
 from ..dataflow import Context
 from ..values import Value
 
 DIVISION_OPS = ("div", "true_divide", "reciprocal", "rsqrt")
+DIVISOR = {"div": "other", "true_divide": "other", "reciprocal": "input", "rsqrt": "input"}
 
 
 class Check(Checker):
-    ops = DIVISION_OPS
+    ops = (*DIVISION_OPS, "where")
 
     def check(self, value: Value, context: Context, report: Report) -> None:
-        name = "other" if value.op in ("div", "true_divide") else "input"
+        if value.op == "where":  # where(d > 0, x / d, 0): the inf never reaches the result
+            mark_where_guarded(self, value, context, DIVISOR)
+            return
+        name = DIVISOR[value.op or ""]
         divisor = value.args.get(name)
         if divisor is None or not divisor.facts.may_be_zero:
             return
         zero = divisor.facts.zero
         if zero is None or not zero.exact or not divisor.facts.range.reaches_zero(exact_only=True):
             return  # only underflow: that is SL107/SL111 territory
+        context.analyzer.rule_state(self, list).append((value, divisor))
+
+    def finish(self, context: Context, report: Report) -> None:
+        for value, divisor in context.analyzer.rule_state(self, list):
+            if not is_where_guarded(self, value, context):
+                self._report(value, divisor, report)
+
+    def _report(self, value: Value, divisor: Value, report: Report) -> None:
+        name = DIVISOR[value.op or ""]
+        zero = divisor.facts.zero
         render = report.render
         node = value.arg_nodes.get(name)
         subject = render.short(node, divisor)

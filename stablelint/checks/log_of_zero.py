@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Checker, Report
-from .support import compared_values, guarded_by, ops_within
+from .support import is_where_guarded, mark_where_guarded
 from ..dataflow import Context
 from ..values import OP, Value
 
@@ -14,7 +14,7 @@ FLOOR_OPS = ("clamp", "clamp_min", "maximum", "max")
 
 
 # where(p > 0, p * log(p), 0): the -inf never reaches the result (SL601 covers the gradient).
-BRANCH_OPS = ("add", "sub", "mul", "div", "neg", "getitem", "sum", "mean")
+WHERE_OPERANDS = {op: "input" for op in LOG_OPS}
 
 
 class Check(Checker):
@@ -25,7 +25,7 @@ class Check(Checker):
             self._note_floor(value, context)
             return
         if value.op == "where":
-            self._note_where(value, context)
+            mark_where_guarded(self, value, context, WHERE_OPERANDS)
             return
         argument = value.args.get("input")
         if argument is None or not argument.facts.may_be_zero:
@@ -37,24 +37,12 @@ class Check(Checker):
         inner = value.args.get("input")
         has_floor = "min" in value.args or (value.op in ("maximum", "max") and "other" in value.args)
         if inner is not None and has_floor and inner.kind == OP and inner.op in LOG_OPS:
-            context.analyzer.rule_state(self, set).add(id(inner))
-
-    def _note_where(self, value: Value, context: Context) -> None:
-        guarded = compared_values(value.args.get("condition"))
-        if not guarded:
-            return
-        for branch in (value.args.get("input"), value.args.get("other")):
-            for inner in ops_within(branch, BRANCH_OPS) if branch is not None else ():
-                operand = inner.args.get("input")
-                if inner.op in LOG_OPS and operand is not None and guarded_by(
-                        operand, inner.arg_nodes.get("input"), guarded):
-                    context.analyzer.rule_state(self, set).add(id(inner))
+            context.analyzer.rule_state(self, set).add(id(inner))  # read by is_where_guarded too
 
     def finish(self, context: Context, report: Report) -> None:
-        floored = context.analyzer.rule_state(self, set)
         render = report.render
         for value, argument in context.analyzer.rule_state(self, list):
-            if id(value) in floored:
+            if is_where_guarded(self, value, context):  # or floored: both marks share one set
                 continue
             node = value.arg_nodes.get("input")
             subject = render.short(node, argument)

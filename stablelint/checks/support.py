@@ -84,3 +84,30 @@ def ops_within(value: Value, through: tuple[str, ...], limit: int = 16) -> Itera
 
 def guarded_by(operand: Value, node: object, guarded: list[tuple[Value, object]]) -> bool:
     return any(same_source(operand, value, node, where) for value, where in guarded)
+
+
+# Ops a where() branch is built from, between the where and the op it protects.
+BRANCH_OPS = ("add", "sub", "mul", "div", "true_divide", "neg", "getitem", "sum", "mean", "float")
+
+
+def mark_where_guarded(owner: object, where: Value, context: Context, operands: dict[str, str]) -> None:
+    """Remember the ops inside ``where(cond, ...)`` whose operand the condition excludes.
+
+    ``operands`` maps an op to the argument that matters (``{"log": "input", "div": "other"}``):
+    in ``where(d > 0, x / d, 0)`` the division's value never reaches the result where d is 0.
+    Marks are kept per file under ``owner``; ``is_where_guarded`` reads them.
+    """
+    guarded = compared_values(where.args.get("condition"))
+    if not guarded:
+        return
+    marks = context.analyzer.rule_state(owner, set)
+    for branch in (where.args.get("input"), where.args.get("other")):
+        for inner in ops_within(branch, BRANCH_OPS) if branch is not None else ():
+            name = operands.get(inner.op or "")
+            operand = inner.args.get(name) if name else None
+            if operand is not None and guarded_by(operand, inner.arg_nodes.get(name), guarded):
+                marks.add(id(inner))
+
+
+def is_where_guarded(owner: object, value: Value, context: Context) -> bool:
+    return id(value) in context.analyzer.rule_state(owner, set)
