@@ -210,6 +210,7 @@ class Facts:
     count: bool = False  # a shape-derived size: a positive integer
     unit: bool = False  # a unit vector (normalised): a dot product of two is a cosine
     unit_product: bool = False  # elementwise product of two unit vectors: its sum is a cosine
+    discrete: bool = False  # a comparison result, a mask, a count: no gradient flows through it
 
     def settle(self) -> Facts:
         """Drop evidence the range rules out."""
@@ -248,6 +249,7 @@ def join(a: Facts, b: Facts) -> Facts:
         has_one=a.has_one and b.has_one,
         count=a.count and b.count,
         unit=a.unit and b.unit,
+        discrete=a.discrete and b.discrete,
     ).settle()
 
 

@@ -112,7 +112,10 @@ def mul(args: Args, nodes: Nodes) -> Facts:
     if a.unit and b.unit:
         return Facts(range=Interval(-1.0, 1.0), unit_product=True)
     # t * (x - max(x)) still has an exact 0 in every slice
-    return Facts(range=range_, zero=_any_zero(a, b), growth=growth, shifted=a.shifted or b.shifted).settle()
+    discrete = (a.discrete or left is not None and left.is_numeric_const) and (
+        b.discrete or right is not None and right.is_numeric_const)
+    return Facts(range=range_, zero=_any_zero(a, b), growth=growth, shifted=a.shifted or b.shifted,
+                 discrete=discrete).settle()
 
 
 def div(args: Args, nodes: Nodes) -> Facts:
@@ -238,7 +241,7 @@ def sqrt(args: Args) -> Facts:
         return F.UNKNOWN
     range_ = F.monotone(a.range, math.sqrt, lo_limit=0.0, hi_limit=INF)
     zero = Why(f"the square root of {a.zero.text}", a.zero.exact, a.zero.strong) if a.zero else None
-    return Facts(range=range_, zero=zero, count=a.count).settle()
+    return Facts(range=range_, zero=zero, count=a.count, discrete=a.discrete).settle()
 
 
 def rsqrt(args: Args) -> Facts:
@@ -281,11 +284,11 @@ def nonneg_with(label: str) -> Callable[[Args], Facts]:
 
 
 def indicator(args: Args) -> Facts:
-    return _labelled(Interval(0.0, 1.0), "a 0/1 mask")
+    return replace(_labelled(Interval(0.0, 1.0), "a 0/1 mask"), discrete=True)
 
 
 def count(args: Args) -> Facts:
-    return Facts(range=Interval(1.0, INF), count=True)
+    return Facts(range=Interval(1.0, INF), count=True, discrete=True)
 
 
 def softplus(args: Args) -> Facts:
@@ -319,7 +322,7 @@ def _sum_like(args: Args, *, mean: bool) -> Facts:
         range_ = a.range
     else:
         range_ = Interval(a.range.lo, INF, a.range.lo_kind, CLOSED)
-    return Facts(range=range_, zero=zero, growth=a.growth).settle()
+    return Facts(range=range_, zero=zero, growth=a.growth, discrete=a.discrete).settle()
 
 
 def _plural(text: str) -> str:

@@ -7,17 +7,26 @@ from .support import gradient_flows
 from ..dataflow import Context
 from ..values import OP, Value
 
+# Turning a value into a Python number or a NumPy array ends autodiff there.
+DETACHING = ("item", "tolist", "numpy")
+ARITHMETIC = ("add", "sub", "mul", "div", "true_divide", "neg", "getitem", "mean", "sum", "detach", "cpu",
+              "float", "to", "squeeze", "view", "reshape", "flatten")
+
 # PyTorch defines the gradient of its norms at 0 as 0; JAX's and TF's norm are sqrt(sum(x**2)).
 AUTODIFF_NORM_FRAMEWORKS = ("jax", "tensorflow")
 
 
 class Check(Checker):
-    ops = ("sqrt", "pow", "norm")
+    ops = ("sqrt", "pow", "norm", *DETACHING, "float")
 
     def check(self, value: Value, context: Context, report: Report) -> None:
-        argument = value.args.get("input")
-        if argument is None:
+        if value.op in DETACHING or value.op == "float":
+            if value.op != "float" or (value.spelling is not None and value.spelling.qualname == "builtins.float"):
+                self._note_detached(value.args.get("input"), context)
             return
+        argument = value.args.get("input")
+        if argument is None or argument.facts.discrete:
+            return  # a count or a mask has no gradient
         if value.op == "pow":
             exponent = value.args.get("exponent")
             if exponent is None or not exponent.is_numeric_const or float(exponent.const) != 0.5:
@@ -27,6 +36,28 @@ class Check(Checker):
             return
         if not argument.facts.may_be_zero or not gradient_flows(argument, context, op_value=value):
             return
+        context.analyzer.rule_state(self, list).append((value, argument))
+
+    def _note_detached(self, value: Value | None, context: Context) -> None:
+        """Mark the square roots a .item()/.numpy()/float() result is computed from."""
+        stack, seen = [value], 0
+        marks = context.analyzer.rule_state(self, set)
+        while stack and seen < 12:
+            current = stack.pop()
+            seen += 1
+            if current is None or current.kind != OP:
+                continue
+            marks.add(id(current))
+            if current.op in ARITHMETIC or current.op in ("sqrt", "pow"):
+                stack.extend(current.args.values())
+
+    def finish(self, context: Context, report: Report) -> None:
+        detached = context.analyzer.rule_state(self, set)
+        for value, argument in context.analyzer.rule_state(self, list):
+            if id(value) not in detached:
+                self._report(value, argument, report)
+
+    def _report(self, value: Value, argument: Value, report: Report) -> None:
         render = report.render
         node = value.arg_nodes.get("input")
         subject = render.short(node, argument)
