@@ -59,6 +59,7 @@ ACTIVATION_STRINGS = {
 INSTANCE_CALL_METHODS = ("forward", "__call__", "call")
 INIT_METHODS = ("__init__", "setup", "build")
 MASK_PARAM_NAMES = ("mask",)
+FRAMEWORK_MODULE_ROOTS = ("torch", "tensorflow", "keras", "tf_keras", "flax", "haiku", "equinox")
 FLOAT16_NAMES = ("float16", "half", "fp16", "mixed_float16")
 GRAD_OFF_OPS = ("no_grad", "inference_mode")
 # Reductions that return (values, indices) when given an axis.
@@ -113,6 +114,16 @@ class ClassInfo:
 
     def find_method(self, name: str) -> FunctionInfo | None:
         return next((cls.methods[name] for cls in self.lineage() if name in cls.methods), None)
+
+    @property
+    def is_framework_module(self) -> bool:
+        """Derives (in the file or through it) from nn.Module, a Keras layer/model, a Flax or tf module."""
+        for cls in self.lineage():
+            for base in cls.bases:
+                name = base.qualname or ""
+                if base.kind in (SYMBOL, MODULE) and name.split(".", 1)[0] in FRAMEWORK_MODULE_ROOTS:
+                    return True
+        return False
 
     def find_attr(self, name: str) -> Value | None:
         return next((cls.attrs[name] for cls in self.lineage() if name in cls.attrs), None)

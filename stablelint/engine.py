@@ -31,6 +31,13 @@ from .suppression import ALL, LineSuppressions, file_suppression
 from .values import Value
 
 PARSE_RULE = "SL000"
+# Signs that a file takes part in training: models, optimizers, autodiff. Code without any
+# (data preprocessing, feature extraction, metrics) has no gradient to turn into NaN.
+_AUTODIFF = re.compile(
+    r"nn\.Module|\bModule\)|\.backward\(|GradientTape|\bgrad\(|value_and_grad|torch\.autograd|"
+    r"\boptim\b|optimizers?\.|\boptax\b|keras\.Model|\bModel\)|layers\.Layer|\bLayer\)|linen|"
+    r"Parameter\(|requires_grad|training_step|\bVariable\(|jax\.jvp|jax\.vjp|custom_vjp|\bloss\b"
+)
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 # libcst's native parser and the analysis both recurse along the syntax tree;
 # deeply nested or very long expressions (generated code) overflow the default
@@ -149,6 +156,8 @@ def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule
     from .ops import op_table
 
     analyzer = Analyzer(module, op_table(), hooks)
+    if _AUTODIFF.search(text):
+        analyzer.flags.add("autodiff")
     renderer = Renderer(module, analyzer.table, analyzer.module_scope, analyzer.frameworks)
     renderer_box.append(renderer)
     try:

@@ -30,8 +30,17 @@ def array_framework(value: Value, limit: int = 12) -> str:
 
 
 def gradient_flows(value: Value, context: Context, *, op_value: Value | None = None) -> bool:
-    """Whether autodiff can run through ``value`` here: a tensor framework, not under no_grad."""
+    """Whether autodiff can run through ``value`` here.
+
+    Needs a tensor framework and code that is not under no_grad.  A method of a plain class
+    (a feature extractor, a scheduler, a metric) in a file with no sign of training (a model, an
+    optimizer, a loss, autodiff calls) never sees a gradient either.
+    """
     if context.no_grad:
+        return False
+    function = context.function
+    if (function is not None and function.cls is not None and not function.cls.is_framework_module
+            and "autodiff" not in context.analyzer.flags):
         return False
     framework = array_framework(op_value or value)
     if framework in NO_GRADIENT_FRAMEWORKS:
