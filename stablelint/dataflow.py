@@ -604,7 +604,7 @@ class Analyzer:
         lowered = name.lower()
         if any(lowered == m or lowered.endswith("_" + m) for m in MASK_PARAM_NAMES):
             return Value(PARAM, param, name=name,
-                         facts=Facts(range=Interval(0.0, 1.0), zero=Why("a 0/1 mask"), discrete=True))
+                         facts=Facts(range=Interval(0.0, 1.0), zero=Why("a 0/1 mask", discrete=True), discrete=True))
         return Value(PARAM, param, name=name)
 
     def ensure_initialized(self, cls: ClassInfo) -> None:

@@ -198,6 +198,7 @@ class Why:
     # the value itself is 0, which is no reason to expect it.  Reductions of such
     # values (a sum of squares: a squared norm) are strong again.
     strong: bool = True
+    discrete: bool = False  # the zero comes from a count or a mask, which carries no gradient
 
 
 @dataclass(frozen=True, slots=True)

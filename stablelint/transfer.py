@@ -240,7 +240,7 @@ def sqrt(args: Args) -> Facts:
     if a.range.lo < 0:
         return F.UNKNOWN
     range_ = F.monotone(a.range, math.sqrt, lo_limit=0.0, hi_limit=INF)
-    zero = Why(f"the square root of {a.zero.text}", a.zero.exact, a.zero.strong) if a.zero else None
+    zero = Why(f"the square root of {a.zero.text}", a.zero.exact, a.zero.strong, a.zero.discrete) if a.zero else None
     return Facts(range=range_, zero=zero, count=a.count, discrete=a.discrete).settle()
 
 
@@ -284,7 +284,7 @@ def nonneg_with(label: str) -> Callable[[Args], Facts]:
 
 
 def indicator(args: Args) -> Facts:
-    return replace(_labelled(Interval(0.0, 1.0), "a 0/1 mask"), discrete=True)
+    return Facts(range=Interval(0.0, 1.0), zero=Why("a 0/1 mask", discrete=True), discrete=True)
 
 
 def count(args: Args) -> Facts:
@@ -315,7 +315,7 @@ def _sum_like(args: Args, *, mean: bool) -> Facts:
             label = f"a mean of {_plural(text)}"
         else:
             label = f"a sum of {_plural(text)}"
-        zero = Why(label, a.zero.exact)  # a sum of squares is a squared norm: strong
+        zero = Why(label, a.zero.exact, discrete=a.zero.discrete)  # a sum of squares is a squared norm: strong
     else:
         zero = None
     if mean:

@@ -27,6 +27,8 @@ class Check(Checker):
         argument = value.args.get("input")
         if argument is None or argument.facts.discrete:
             return  # a count or a mask has no gradient
+        if argument.facts.zero is not None and argument.facts.zero.discrete:
+            return  # its zero comes from a count (scaled: count * w): no gradient reaches it there
         if value.op == "pow":
             exponent = value.args.get("exponent")
             if exponent is None or not exponent.is_numeric_const or float(exponent.const) != 0.5:
