@@ -1,14 +1,27 @@
-"""SL104: exp(x) - 1 cancels to 0 for small x; expm1(x) keeps the digits."""
+"""SL104: exp(x) - 1 cancels to 0 for small x; expm1(x) keeps the digits.
+
+Not reported: a constant or whole-number exponent, configuration arithmetic
+that is not small at the parameters' defaults (``exp(1 - min_derivative) - 1``
+with ``min_derivative=1e-3``), and a difference that is rounded to a whole
+number right away (``round(exp(log_d) - 1)``): the digits the cancellation
+loses are far below the rounding step.
+"""
 
 from __future__ import annotations
 
+from . import Report
 from .logexp_support import (
-    RewriteCheck, call_text, expression_text, is_constant, is_integer, operand_text, origin_note,
+    RewriteCheck, call_text, expression_text, is_constant, is_integer, operand_text, origin_note, unwrap,
+    value_at_defaults,
 )
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
 from ..values import CONST, Value
+
+ROUNDING_OPS = ("round", "floor", "ceil", "trunc", "rint")
+# |x| at the defaults from which exp(x) - 1 loses less than a bit
+NOT_SMALL = 0.5
 
 
 class Check(RewriteCheck):
@@ -17,9 +30,32 @@ class Check(RewriteCheck):
         ("add", "($E := exp($X)) + -1"),
     )
 
+    def __init__(self, rule, table):
+        super().__init__(rule, table)
+        self.ops = (*self.ops, *ROUNDING_OPS)
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        state = context.analyzer.rule_state(self, _State)
+        if value.op in ROUNDING_OPS:
+            inner = unwrap(value.args.get("input"), context)
+            if inner is not None and inner.node is not None:
+                state.rounded.add(id(inner.node))
+            return
+        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message)),
+                                             report.render))
+
+    def finish(self, context: Context, report: Report) -> None:
+        state = context.analyzer.rule_state(self, _State)
+        for node, message in state.pending:
+            if id(node) not in state.rounded:
+                report(node, message)
+
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
         x = match.bindings["X"]
-        return not is_constant(x, context) and not is_integer(x, context)
+        if is_constant(x, context) or is_integer(x, context):
+            return False
+        at_defaults = value_at_defaults(x, context)
+        return at_defaults is None or abs(at_defaults) < NOT_SMALL
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         exp = match.bindings["E"]
@@ -31,3 +67,9 @@ class Check(RewriteCheck):
         use = call_text(render, "expm1", [exp], subject)
         return (f"{found} loses precision when {term} is small: exp({term}) rounds to 1 below about 6e-8 in float32 "
                 f"(1e-16 in float64), so the difference is 0 or has only a few correct digits{note}; use {use}")
+
+
+class _State:
+    def __init__(self) -> None:
+        self.pending: list[tuple[object, str]] = []
+        self.rounded: set[int] = set()

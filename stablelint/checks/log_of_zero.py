@@ -11,6 +11,9 @@ LOG_OPS = ("log", "log2", "log10")
 # A log whose result is immediately clamped from below is deliberate: the
 # -inf is turned into a finite floor (e.g. masking with log(mask)).
 FLOOR_OPS = ("clamp", "clamp_min", "maximum", "max")
+# Non-decreasing ops that keep -inf at -inf, so a floor after them still removes it:
+# maximum(shift, log2(v).ceil().max()) is as safe as maximum(shift, log2(v)).
+MONOTONE_OPS = ("ceil", "floor", "round", "max", "amax", "min", "amin", "sum", "mean")
 
 
 # where(p > 0, p * log(p), 0): the -inf never reaches the result (SL601 covers the gradient).
@@ -34,10 +37,21 @@ class Check(Checker):
         pending.append((value, argument))
 
     def _note_floor(self, value: Value, context: Context) -> None:
-        inner = value.args.get("input")
-        has_floor = "min" in value.args or (value.op in ("maximum", "max") and "other" in value.args)
-        if inner is not None and has_floor and inner.kind == OP and inner.op in LOG_OPS:
-            context.analyzer.rule_state(self, set).add(id(inner))  # read by is_where_guarded too
+        if "min" in value.args:  # clamp(x, min=c), clamp_min(x, c)
+            floored = [value.args.get("input")]
+        elif value.op in ("maximum", "max") and "other" in value.args:  # maximum(x, c): either side
+            floored = [value.args.get("input"), value.args.get("other")]
+        elif value.op == "max" and "axis" in value.args:
+            # torch.max(a, b) with a tensor b is the element-wise maximum, bound as max(input, dim): an
+            # "axis" computed from a log is that b (a real axis never leads to a log)
+            floored = [value.args.get("axis")]
+        else:
+            return
+        marks = context.analyzer.rule_state(self, set)  # read by is_where_guarded too
+        for inner in floored:
+            log = _log_below(inner, context)
+            if log is not None:
+                marks.add(id(log))
 
     def finish(self, context: Context, report: Report) -> None:
         render = report.render
@@ -52,3 +66,27 @@ class Check(Checker):
             report(value.node,
                    f"{render.call(value, subject)} is -inf (NaN gradient) where '{subject}' is 0, which it can be: "
                    f"it is {detail}; clamp it first, e.g. {render.floor(subject, [value])}, or stay in log space")
+
+
+def _log_below(value: Value | None, context: Context, depth: int = 0) -> Value | None:
+    """The log that ``value`` is, or that it reaches through non-decreasing steps (ceil, a max, + c, * c > 0)."""
+    while value is not None and depth < 12:
+        depth += 1
+        if value.kind != OP:
+            return None
+        if value.op in LOG_OPS:
+            return value
+        if context.analyzer.is_passthrough(value.op) or (value.op in MONOTONE_OPS and "other" not in value.args):
+            value = value.args.get("input")
+            continue
+        left, right = value.args.get("input"), value.args.get("other")
+        if value.op in ("add", "sub", "mul", "div", "true_divide") and left is not None and right is not None:
+            positive = value.op in ("add", "sub") or right.facts.range.lo > 0
+            if right.is_numeric_const and positive:
+                value = left
+                continue
+            if value.op in ("add", "mul") and left.is_numeric_const and (value.op == "add" or left.const > 0):
+                value = right
+                continue
+        return None
+    return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from .logexp_support import RewriteCheck, call_text, is_constant, is_integer, operand_text
+from .logexp_support import RewriteCheck, call_text, is_constant, is_integer, operand_text, value_at_defaults
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
+
+# |x| at the defaults from which log(1 + x) loses less than a bit
+NOT_SMALL = 0.5
 
 
 class Check(RewriteCheck):
@@ -15,7 +18,11 @@ class Check(RewriteCheck):
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
         x = match.bindings["X"]
         # Counts and sizes (log(1 + len(v)), log(1 + n_steps)) are never tiny: nothing to lose.
-        return not is_constant(x, context) and not is_integer(x, context)
+        if is_constant(x, context) or is_integer(x, context):
+            return False
+        # log(1 + gamma) with gamma=2.0: configuration arithmetic, not small at its defaults
+        at_defaults = value_at_defaults(x, context)
+        return at_defaults is None or abs(at_defaults) < NOT_SMALL
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         total = match.bindings["S"]

@@ -12,6 +12,8 @@ subclass decides whether a match counts (``accept``) and words the message
 
 from __future__ import annotations
 
+import math
+
 import libcst as cst
 
 from . import Checker, Report
@@ -98,6 +100,17 @@ INTEGER_NAMES = ("i", "j", "k", "n", "idx", "index", "step", "steps", "epoch", "
 INTEGER_PREFIXES = ("n_", "num_", "number_of_", "count_")
 INTEGER_SUFFIXES = ("_count", "_counts", "_steps", "_step", "_epochs", "_epoch", "_idx", "_index", "_len", "_size",
                     "_num", "_iter", "_iters", "_iterations", "_ids", "_id", "_labels", "_label")
+# Element-selecting methods the op table does not know (yet): they keep the values, so the
+# integers they pick from a count or a label tensor are still integers.
+SELECTION_METHODS = ("masked_select", "index_select", "take", "take_along_dim", "masked_scatter", "flatten",
+                     "ravel", "view", "reshape", "contiguous", "clone", "detach", "long", "int", "numpy")
+# Per float type: the largest |log(x)| of a positive finite x (the log of the smallest
+# subnormal) and the argument above which exp overflows.
+LOG_EXTREME = {"float16": 16.64, "bfloat16": 92.2, "float32": 103.28, "float64": 744.44}
+EXP_LIMIT = {"float16": 11.09, "bfloat16": 88.72, "float32": 88.72, "float64": 709.78}
+LOG_BASE_SCALE = {"log": 1.0, "log1p": 1.0, "log2": 1.0 / math.log(2.0), "log10": 1.0 / math.log(10.0)}
+# |copysign(c, y)| is |c|: the only part of a sign-flip helper that matters for a magnitude.
+SIGN_FLIP_FUNCTIONS = ("copysign",)
 
 
 class RewriteCheck(Checker):
@@ -275,12 +288,34 @@ def is_integer(value: Value | None, context: Context, depth: int = 0) -> bool:
         if value.op == "getitem" or context.analyzer.is_passthrough(value.op):  # x.shape[0], n.float()
             return is_integer(value.args.get("input"), context, depth + 1)
         if value.op == "arange":  # arange(n), arange(a, b) with whole a, arange(a, b, s) with whole a and s
-            bounds = [value.args.get(k) for k in ("start", "step") if k in value.args]
-            if len(value.args) == 1:
+            # (device=, dtype= do not change the values: arange(n, dtype=torch.float32) is still 0, 1, 2, ...)
+            if "end" not in value.args:
                 return True
+            bounds = [value.args.get(k) for k in ("start", "step") if k in value.args]
             return all(is_integer(v, context, depth + 1) for v in bounds)
+        if value.op in ("neg", "abs"):
+            return is_integer(value.args.get("input"), context, depth + 1)
         return False
+    if value.kind == UNKNOWN_KIND and _selected_from_integers(value):
+        return True
     return value.kind in (PARAM, UNKNOWN_KIND, MEMBER) and _integer_name(value)
+
+
+def _selected_from_integers(value: Value) -> bool:
+    """``labels.masked_select(mask)``: an unresolved element selection from an integer-named tensor."""
+    node = value.node
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in SELECTION_METHODS):
+        return False
+    receiver = node.func.value
+    while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) \
+            and receiver.func.attr.value in SELECTION_METHODS:
+        receiver = receiver.func.value
+    if isinstance(receiver, cst.Name):
+        return _is_integer_identifier(receiver.value)
+    if isinstance(receiver, cst.Attribute):
+        return _is_integer_identifier(receiver.attr.value)
+    return False
 
 
 def _integer_name(value: Value) -> bool:
@@ -292,11 +327,145 @@ def _integer_name(value: Value) -> bool:
         name = node.attr.value
     if name is None and isinstance(node, cst.Name):
         name = node.value
+    return _is_integer_identifier(name)
+
+
+def _is_integer_identifier(name: str | None) -> bool:
     if not name:
         return False
     lowered = name.lower().lstrip("_")
     return (lowered in INTEGER_NAMES or lowered.startswith(INTEGER_PREFIXES)
             or lowered.endswith(INTEGER_SUFFIXES))
+
+
+def value_at_defaults(value: Value | None, context: Context, depth: int = 0) -> float | None:
+    """The number ``value`` is when every parameter takes its default, or None.
+
+    Only for configuration arithmetic: literals, named constants and parameters
+    with a numeric default (``1 - min_derivative``, ``0.5 * logsnr_max``); any
+    tensor, unknown or parameter without a default gives None.
+    """
+    value = unwrap(value, context)
+    if value is None or depth > 12:
+        return None
+    if value.is_numeric_const:
+        return float(value.const)
+    if value.kind == PARAM:
+        default = value.ref
+        if isinstance(default, Value) and default.is_numeric_const:
+            return float(default.const)
+        return None
+    span = value.facts.range
+    if value.kind == OP and context.analyzer.table.has_tag(value.op, "constant") and span.lo == span.hi:
+        return span.lo  # math.pi, np.e
+    if value.kind != OP or value.op not in ARITHMETIC_OPS:
+        return None
+    operands = []
+    for key in ("input", "other", "exponent"):
+        if key in value.args:
+            number = value_at_defaults(value.args[key], context, depth + 1)
+            if number is None:
+                return None
+            operands.append(number)
+    try:
+        if value.op == "neg" and len(operands) == 1:
+            return -operands[0]
+        if value.op in ("sqrt", "log", "exp") and len(operands) == 1:
+            return getattr(math, value.op)(operands[0])
+        if len(operands) != 2:
+            return None
+        a, b = operands
+        if value.op == "add":
+            return a + b
+        if value.op == "sub":
+            return a - b
+        if value.op == "mul":
+            return a * b
+        if value.op in ("div", "true_divide"):
+            return a / b
+        if value.op == "pow":
+            return float(a ** b)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return None
+
+
+def magnitude_bound(value: Value | None, context: Context, dtype: str, depth: int = 0) -> float:
+    """An upper bound on ``|value|`` in the float type ``dtype``, or inf.
+
+    Knows what the facts do not: a log is bounded in magnitude by the log of the
+    smallest positive number of its type (745 in float64, 103 in float32), so
+    ``0.5 * log(y)`` or ``copysign(1, t) * log(y) / 2`` can never make exp
+    overflow, whatever ``y`` is.
+    """
+    value = unwrap(value, context)
+    if value is None or depth > 12:
+        return math.inf
+    span = value.facts.range
+    if span.lo > -math.inf and span.hi < math.inf:
+        return max(abs(span.lo), abs(span.hi))
+    if value.is_numeric_const:
+        return abs(float(value.const))
+    if value.kind == UNKNOWN_KIND:
+        return _sign_flip_magnitude(value.node)
+    if value.kind != OP:
+        return math.inf
+    op, args = value.op, value.args
+    if op in LOG_BASE_SCALE:
+        return LOG_EXTREME[dtype] * LOG_BASE_SCALE[op]
+    if op == "sign":
+        return 1.0
+    if op in ("neg", "abs"):
+        return magnitude_bound(args.get("input"), context, dtype, depth + 1)
+    if op in ("add", "sub") and "input" in args and "other" in args:
+        return (magnitude_bound(args["input"], context, dtype, depth + 1)
+                + magnitude_bound(args["other"], context, dtype, depth + 1))
+    if op == "mul" and "input" in args and "other" in args:
+        left = magnitude_bound(args["input"], context, dtype, depth + 1)
+        right = magnitude_bound(args["other"], context, dtype, depth + 1)
+        return 0.0 if left == 0 or right == 0 else left * right
+    if op in ("div", "true_divide") and "input" in args and "other" in args:
+        divisor = unwrap(args["other"], context)
+        smallest = _smallest_magnitude(divisor)
+        if smallest > 0:
+            return magnitude_bound(args["input"], context, dtype, depth + 1) / smallest
+    return math.inf
+
+
+def _smallest_magnitude(value: Value | None) -> float:
+    """A lower bound on ``|value|`` (0 when it may be 0 or its sign is unknown)."""
+    if value is None:
+        return 0.0
+    span = value.facts.range
+    if span.lo > 0:
+        return span.lo
+    if span.hi < 0:
+        return -span.hi
+    return 0.0
+
+
+def _sign_flip_magnitude(node: cst.CSTNode | None) -> float:
+    """``copysign(2, y)`` -> 2: a literal magnitude given the sign of something else."""
+    if not isinstance(node, cst.Call) or not node.args:
+        return math.inf
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if name not in SIGN_FLIP_FUNCTIONS:
+        return math.inf
+    literal = node.args[0].value
+    if isinstance(literal, cst.UnaryOperation) and isinstance(literal.operator, cst.Minus):
+        literal = literal.expression
+    if isinstance(literal, (cst.Integer, cst.Float)):
+        try:
+            return abs(float(literal.evaluated_value))
+        except (TypeError, ValueError):
+            return math.inf
+    return math.inf
+
+
+def cannot_overflow_exp(argument: Value | None, context: Context, dtypes: tuple[str, ...]) -> bool:
+    """exp(argument) stays finite in every one of ``dtypes``: the argument's magnitude is bounded below the limit."""
+    return all(magnitude_bound(argument, context, dtype) < EXP_LIMIT[dtype] for dtype in dtypes)
 
 
 # -- spelling the replacement -----------------------------------------------------

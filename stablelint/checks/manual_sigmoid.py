@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .logexp_support import RewriteCheck, call_text, expression_text, is_constant, negated, operand_text
+from .logexp_support import (
+    EXP_LIMIT, RewriteCheck, call_text, cannot_overflow_exp, expression_text, framework_of, is_constant, negated,
+    operand_text, value_at_defaults,
+)
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
@@ -21,9 +24,20 @@ class Check(RewriteCheck):
     )
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
-        argument = match.bindings["N"]
+        argument, exp = match.bindings["N"], match.bindings["E"]
         # exp(-clip(x, -500, 500)) or exp(-relu(x)) cannot overflow
-        return not is_constant(match.bindings["X"], context) and not argument.facts.bounded_above
+        if is_constant(match.bindings["X"], context) or argument.facts.bounded_above:
+            return False
+        python_floats = _is_python_math(exp)
+        # exp(-0.5 * log(y)) cannot overflow either: a log is at most about 745 in magnitude (103 in float32)
+        if cannot_overflow_exp(argument, context, ("float64",) if python_floats else tuple(EXP_LIMIT)):
+            return False
+        # 1 / (1 + exp(0.5 * logsnr_max)) with logsnr_max=18.0: configuration arithmetic, far from overflow
+        at_defaults = value_at_defaults(argument, context)
+        if at_defaults is not None:
+            float64 = python_floats or (exp.spelling is not None and exp.spelling.framework == "numpy")
+            return abs(at_defaults) >= EXP_LIMIT["float64" if float64 else "float32"] / 4
+        return True
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         exp, argument = match.bindings["E"], match.bindings["N"]
@@ -36,10 +50,18 @@ class Check(RewriteCheck):
         use = call_text(render, "sigmoid", [exp], subject)
         argument_text = exponent or "its argument"
         call = f"exp({exponent or '...'})"
-        if exp.spelling is not None and exp.spelling.qualname == "math.exp":
+        if _is_python_math(exp):
             why = f"math.{call} raises OverflowError once {argument_text} exceeds about 709"
+        elif framework_of(render, [exp]) == "numpy" and variant != "ratio":
+            # no autograd in NumPy: the value still rounds to 0, the overflow shows as a RuntimeWarning
+            why = (f"{call} overflows to inf once {argument_text} exceeds about 709 in float64 (88 in float32); "
+                   f"the result still rounds to 0, but with a RuntimeWarning (overflow encountered in exp)")
         else:
             nan = " (and inf / inf is NaN)" if variant == "ratio" else ""
             why = (f"{call} overflows to inf once {argument_text} exceeds about 88 in float32 (11 in float16){nan}, "
                    f"and the gradient becomes NaN")
         return f"{found} is a sigmoid written by hand: {why}; use {use}"
+
+
+def _is_python_math(exp: Value) -> bool:
+    return exp.spelling is not None and exp.spelling.qualname.startswith("math.")

@@ -1,11 +1,20 @@
-"""SL109: log(1 + exp(x)) is softplus written by hand; exp(x) overflows for large x."""
+"""SL109: log(1 + exp(x)) is softplus written by hand; exp(x) overflows for large x.
+
+Also inside ``where(x > 20, x, log(1 + exp(x)))``: the where keeps the forward
+value finite, but its backward pass still multiplies the zero gradient of the
+unused branch by exp's inf, which is NaN; the message says so.  Where no
+gradient flows (NumPy, no_grad, a class that is not a model), such a guarded
+form is fine and is not reported.
+"""
 
 from __future__ import annotations
 
+from . import Report
 from .logexp_support import (
     RewriteCheck, call_text, framework_of, function_name, is_constant, is_python_scalar_code, operand_leading_to,
-    operand_text, origin_note,
+    operand_text, origin_note, unwrap,
 )
+from .support import compared_values, gradient_flows, guarded_by
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
@@ -18,6 +27,34 @@ class Check(RewriteCheck):
         ("log1p", "log1p(($E := exp($X)))"),
     )
 
+    def __init__(self, rule, table):
+        super().__init__(rule, table)
+        self.ops = (*self.ops, "where")
+
+    def check(self, value: Value, context: Context, report: Report) -> None:
+        state = context.analyzer.rule_state(self, _State)
+        if value.op == "where":
+            guarded = compared_values(value.args.get("condition"))
+            for branch in ("input", "other") if guarded else ():
+                inner = unwrap(value.args.get(branch), context)
+                if inner is not None and inner.node is not None:
+                    state.where_guards.setdefault(id(inner.node), []).extend(guarded)
+            return
+        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message)),
+                                             report.render))
+
+    def finish(self, context: Context, report: Report) -> None:
+        state = context.analyzer.rule_state(self, _State)
+        for node, message in state.pending:
+            guards = state.where_guards.get(id(node), ())
+            exponent = state.exponents.get(id(node))
+            if exponent is not None and guards and guarded_by(*exponent, guards):
+                # where(x > 20, x, log(1 + exp(x))): the value is fine; the gradient is not, if there is one
+                message = state.where_messages.get(id(node))
+                if message is None:
+                    continue
+            report(node, message)
+
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
         x = match.bindings["X"]
         # log1p(exp(-abs(x))) is the stable softplus written by hand: its exp cannot overflow
@@ -25,6 +62,8 @@ class Check(RewriteCheck):
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         exp = match.bindings["E"]
+        state = context.analyzer.rule_state(self, _State)
+        state.exponents[id(value.node)] = (exp.args.get("input"), exp.arg_nodes.get("input"))
         like = [value, exp]
         subject = operand_text(render, exp.arg_nodes.get("input"), 40, "")
         term, subject = subject or "the exponent", subject or "x"
@@ -41,5 +80,17 @@ class Check(RewriteCheck):
             return (f"{found} overflows for {term} above about 709 in float64 (88 in float32), where the result is "
                     f"just {term}{note}; NumPy has no softplus: use {use}")
         use = call_text(render, "softplus", like, subject, (), framework)
-        return (f"{found} overflows to inf for {term} above about 88 in float32 (11 in float16), where the result is "
-                f"just {term}{note}; use {use}")
+        limits = f"{found} overflows to inf for {term} above about 88 in float32 (11 in float16)"
+        if gradient_flows(value, context):
+            state.where_messages[id(value.node)] = (
+                f"{limits}{note}; the where(...) around it picks another value there, but the gradient still flows "
+                f"through the inf and comes out NaN (0 * inf); use {use}")
+        return f"{limits}, where the result is just {term}{note}; use {use}"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.pending: list[tuple[object, str]] = []
+        self.where_guards: dict[int, list] = {}  # log node -> the values its where() condition compares
+        self.exponents: dict[int, tuple] = {}  # log node -> (exp's argument, its syntax)
+        self.where_messages: dict[int, str] = {}  # log node -> the message when a where() guards the value
