@@ -62,6 +62,8 @@ def _reduced_from(value: Value, ops: tuple[str, ...]) -> tuple[Value, object] | 
     while value.kind == "op" and value.op in VALUE_PRESERVING and "input" in value.args:
         value = value.args["input"]  # x - stop_gradient(x.max()) is still max-shifted
     if value.kind == "op" and value.op in ops and "input" in value.args:
+        if value.op in ("max", "min") and _elementwise_other(value.args) is not None:
+            return None  # torch.max(a, b) is elementwise, not a reduction
         if value.op == "adaptive_max_pool":  # only a global pool (output size 1) is the max
             size = value.args.get("output_size")
             if size is None or size.const != 1:
@@ -347,9 +349,18 @@ def mean(args: Args) -> Facts:
     return _sum_like(args, mean=True)
 
 
+def _elementwise_other(args: Args) -> Value | None:
+    """torch.max(a, b) binds b as the axis: it is the other operand unless it is an axis."""
+    other = args.get("other")
+    axis = args.get("axis")
+    if other is None and axis is not None and axis.kind not in ("const", "tuple"):
+        return axis
+    return other
+
+
 def max_like(args: Args) -> Facts:
     a = _facts(args)
-    other = args.get("other")
+    other = _elementwise_other(args)
     if other is not None:  # elementwise maximum(a, b)
         b = other.facts
         lo_a, lo_b = a.range.lo, b.range.lo
@@ -363,7 +374,7 @@ def max_like(args: Args) -> Facts:
 
 def min_like(args: Args) -> Facts:
     a = _facts(args)
-    other = args.get("other")
+    other = _elementwise_other(args)
     if other is not None:
         b = other.facts
         hi = min(a.range.hi, b.range.hi)
@@ -456,6 +467,17 @@ def passthrough(args: Args) -> Facts:
     return _facts(args)
 
 
+def stack(args: Args) -> Facts:
+    """torch.stack([a, b]) / cat: values of every input."""
+    items = args.get("input")
+    if items is None or items.kind != "tuple" or not items.items:
+        return F.UNKNOWN
+    result = items.items[0].facts
+    for item in items.items[1:]:
+        result = F.join(result, item.facts)
+    return result
+
+
 TRANSFER: dict[str, Callable[[Args], Facts]] = {
     "add": add,
     "sub": sub,
@@ -507,6 +529,7 @@ TRANSFER: dict[str, Callable[[Args], Facts]] = {
     "clamp_min": clamp_min,
     "clamp_max": clamp_max,
     "where": where,
+    "stack": stack,
     "masked_fill": masked_fill,
     "eq": indicator,
     "ne": indicator,
