@@ -9,6 +9,14 @@ from ..facts import CLOSED
 from ..values import Value
 
 
+def _cosine(value: Value | None) -> bool:
+    """What a clamp holds is itself known to lie in [-1, 1] (a cosine similarity, a dot product of unit vectors)."""
+    if value is None:
+        return False
+    r = value.facts.range
+    return r.lo >= -1.0 and r.hi <= 1.0
+
+
 class Check(Checker):
     ops = ("acos", "asin")
 
@@ -22,9 +30,13 @@ class Check(Checker):
         touches = (r.lo == -1.0 and r.lo_kind == CLOSED) or (r.hi == 1.0 and r.hi_kind == CLOSED)
         if not (within and touches):
             return
-        clamped = strip(argument, ("getitem",)).op in ("clamp", "clamp_min", "clamp_max")
-        if clamped and not gradient_flows(argument, context, op_value=value):
-            return  # clamp(-1, 1) does prevent the NaN; only the gradient at +-1 remains, and none flows
+        inner = strip(argument, ("getitem",))
+        clamped = inner.op in ("clamp", "clamp_min", "clamp_max")
+        if clamped:
+            if not gradient_flows(argument, context, op_value=value):
+                return  # clamp(-1, 1) does prevent the NaN; only the gradient at +-1 remains, and none flows
+            if not _cosine(inner.args.get("input")):
+                return  # asin((x / y).clamp(-1, 1)): a clamp is no evidence that the value is a cosine
         render = report.render
         node = value.arg_nodes.get("input")
         subject = render.short(node, argument)

@@ -42,6 +42,15 @@ class Check(Checker):
                f"{render.callee(op_value)}")
 
 
+def _no_gradient(op_value: Value) -> bool:
+    """Every operand of the unsafe op is discrete (a count, a mask) or a constant: nothing to differentiate.
+
+    For a division both sides matter: d(a/b)/da = 1/b is infinite at b = 0 too.
+    """
+    operands = [v for k, v in op_value.args.items() if k in ("input", "other")]
+    return bool(operands) and all(v.facts.discrete or v.is_numeric_const for v in operands)
+
+
 def _unsafe_use(branch: Value, guarded: list[tuple[Value, object]]) -> tuple[Value, Value] | None:
     """An unsafe op inside ``branch`` applied to a value the condition guards, left unguarded."""
     for current in ops_within(branch, THROUGH + tuple(UNSAFE)):
@@ -53,7 +62,9 @@ def _unsafe_use(branch: Value, guarded: list[tuple[Value, object]]) -> tuple[Val
             exponent = current.args.get("exponent")
             if exponent is None or not exponent.is_numeric_const or float(exponent.const) >= 1:
                 continue
-        if operand is not None and not operand.facts.range.excludes_zero() and guarded_by(
+        if operand is None or _no_gradient(current):
+            continue
+        if not operand.facts.range.excludes_zero() and guarded_by(
                 operand, current.arg_nodes.get(name), guarded):
             return current, operand
     return None
