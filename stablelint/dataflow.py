@@ -1241,7 +1241,10 @@ def join_values(a: Value, b: Value) -> Value:
         return b
     if _is_placeholder(b):
         return a
-    return Value(UNKNOWN_KIND, a.node, facts=F.join(a.facts, b.facts))
+    # Keep the alternatives: rules can still ask where each came from.
+    alternatives = [*(a.items if a.kind == UNKNOWN_KIND and a.items else [a]),
+                    *(b.items if b.kind == UNKNOWN_KIND and b.items else [b])]
+    return Value(UNKNOWN_KIND, a.node, facts=F.join(a.facts, b.facts), items=alternatives[:8])
 
 
 def _join_all(values: list[Value], node: cst.CSTNode) -> Value:

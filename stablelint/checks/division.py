@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Checker, Report
-from .support import is_where_guarded, mark_where_guarded
+from .support import array_framework, is_where_guarded, mark_where_guarded
 from ..dataflow import Context
 from ..values import Value
 
@@ -25,6 +25,8 @@ class Check(Checker):
         zero = divisor.facts.zero
         if zero is None or not zero.exact or not divisor.facts.range.reaches_zero(exact_only=True):
             return  # only underflow: that is SL107/SL111 territory
+        if array_framework(divisor) in ("", "python"):
+            return  # plain Python numbers (step counts): a ZeroDivisionError, not a silent NaN
         context.analyzer.rule_state(self, list).append((value, divisor))
 
     def finish(self, context: Context, report: Report) -> None:

@@ -22,6 +22,7 @@ def array_framework(value: Value, limit: int = 12) -> str:
         while current.kind == RESULT and current.via is not None:
             current = current.via
         if current.kind != OP:
+            queue.extend(current.items or ())  # the alternatives of a value joined after a branch
             continue
         if current.spelling is not None and current.spelling.framework:
             return current.spelling.framework
