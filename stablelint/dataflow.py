@@ -1,4 +1,4 @@
-"""Dataflow: an abstract interpreter over one module's libcst tree.
+"""Dataflow: an abstract interpreter over one module's syntax tree.
 
 It runs the module's statements in order, and each function body once,
 binding names to ``Value``s: imports become module values, calls of
@@ -8,17 +8,17 @@ functions' summaries (a ``forward`` that returns a softmax makes
 ``model(x)`` a softmax output).  Every op value it creates is handed to the
 rules that asked for that op, together with the current context.
 
-It walks nodes by type, never through libcst's generic visitor or
-``children`` (both cost as much as parsing), and never asks libcst for
-scope or qualified-name metadata.
+The tree is CPython's ``ast``: it parses about ten times faster than libcst
+and carries its own positions, which is what keeps a whole-repository run
+fast.  libcst is used where source is rewritten (fixes), on the few files
+that need it.  Nodes are walked by type, never through a generic visitor.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
-
-import libcst as cst
 
 from . import facts as F
 from .facts import Facts, Interval, Why
@@ -31,18 +31,15 @@ from .values import (
 )
 
 Hook = Callable[[Value, "Context"], None]
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 BINARY_OPS: dict[type, str] = {
-    cst.Add: "add", cst.Subtract: "sub", cst.Multiply: "mul", cst.Divide: "div",
-    cst.FloorDivide: "floordiv", cst.Modulo: "mod", cst.Power: "pow", cst.MatrixMultiply: "matmul",
-    cst.AddAssign: "add", cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "div",
-    cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod", cst.PowerAssign: "pow",
-    cst.MatrixMultiplyAssign: "matmul",
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
+    ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
 }
 COMPARE_OPS: dict[type, str] = {
-    cst.Equal: "eq", cst.NotEqual: "ne", cst.LessThan: "lt", cst.LessThanEqual: "le",
-    cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge", cst.Is: "is", cst.IsNot: "is_not",
-    cst.In: "in", cst.NotIn: "not_in",
+    ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",
+    ast.Is: "is", ast.IsNot: "is_not", ast.In: "in", ast.NotIn: "not_in",
 }
 # Ops that denote a value, with canonical params, but are spelled with syntax.
 SYNTAX_PARAMS: dict[str, tuple[str, ...]] = {
@@ -66,6 +63,7 @@ GRAD_OFF_OPS = ("no_grad", "inference_mode")
 PAIR_RESULTS = ("max", "min", "median", "mode", "kthvalue", "sort", "topk")
 CALL_RUN_BUDGET = 48  # call-site runs of helpers per file
 CALL_RUN_DEPTH = 3  # nesting of function runs under which call-site runs still happen
+FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 @dataclass(eq=False)
@@ -76,7 +74,7 @@ class Scope:
 
 @dataclass(eq=False)
 class FunctionInfo:
-    node: cst.FunctionDef | cst.Lambda
+    node: FunctionNode
     name: str
     scope: Scope
     cls: ClassInfo | None = None
@@ -89,10 +87,17 @@ class FunctionInfo:
     def qualname(self) -> str:
         return f"{self.cls.name}.{self.name}" if self.cls else self.name
 
+    @property
+    def param_names(self) -> list[str]:
+        args = self.node.args
+        names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+        return names
+
 
 @dataclass(eq=False)
 class ClassInfo:
-    node: cst.ClassDef
+    node: ast.ClassDef
     name: str
     scope: Scope
     bases: list[Value] = field(default_factory=list)
@@ -148,52 +153,76 @@ class Context:
 
 
 class Analyzer:
-    def __init__(self, module: cst.Module, table: OpTable, hooks: dict[str, list[Hook]]):
+    def __init__(self, module: ast.Module, table: OpTable, hooks: dict[str, list[Hook]]):
         self.module = module
         self.table = table
         self.hooks = hooks
         self.frameworks: set[str] = set()
         self.module_scope = Scope({})
-        self.functions: dict[cst.CSTNode, FunctionInfo] = {}
-        self.classes: dict[cst.CSTNode, ClassInfo] = {}
+        self.functions: dict[ast.AST, FunctionInfo] = {}
+        self.classes: dict[ast.AST, ClassInfo] = {}
         self.function_stack: list[Frame] = []
         self._calls_run = 0  # call-site runs of helpers so far (bounded per file)
         self._call_cache: dict[tuple, Value] = {}
         self._frozen_frameworks: frozenset[str] = frozenset()
-        self.flags: set[str] = set()  # file-level context: "float16", "bfloat16"
+        self.flags: set[str] = set()  # file-level context: "float16", "bfloat16", "autodiff"
         self.no_grad_depth = 0  # inside `with torch.no_grad()` or a @torch.no_grad() function
         self._rule_state: dict[tuple[int, object], object] = {}
         self._dispatch = {
-            cst.Name: self._ev_name,
-            cst.Attribute: self._ev_attribute,
-            cst.Call: self._ev_call,
-            cst.BinaryOperation: self._ev_binary,
-            cst.UnaryOperation: self._ev_unary,
-            cst.Comparison: self._ev_comparison,
-            cst.BooleanOperation: self._ev_boolean,
-            cst.Integer: self._ev_number,
-            cst.Float: self._ev_number,
-            cst.Imaginary: self._ev_imaginary,
-            cst.SimpleString: self._ev_string,
-            cst.ConcatenatedString: self._ev_string,
-            cst.FormattedString: self._ev_fstring,
-            cst.Subscript: self._ev_subscript,
-            cst.Tuple: self._ev_sequence,
-            cst.List: self._ev_sequence,
-            cst.Set: self._ev_sequence,
-            cst.Dict: self._ev_dict,
-            cst.IfExp: self._ev_ifexp,
-            cst.Lambda: self._ev_lambda,
-            cst.ListComp: self._ev_comprehension,
-            cst.SetComp: self._ev_comprehension,
-            cst.GeneratorExp: self._ev_comprehension,
-            cst.DictComp: self._ev_comprehension,
-            cst.NamedExpr: self._ev_namedexpr,
-            cst.Await: self._ev_inner,
-            cst.Yield: self._ev_yield,
-            cst.StarredElement: self._ev_inner_value,
-            cst.Ellipsis: self._ev_const_ellipsis,
+            ast.Name: self._ev_name,
+            ast.Attribute: self._ev_attribute,
+            ast.Call: self._ev_call,
+            ast.BinOp: self._ev_binary,
+            ast.UnaryOp: self._ev_unary,
+            ast.Compare: self._ev_comparison,
+            ast.BoolOp: self._ev_boolean,
+            ast.Constant: self._ev_constant,
+            ast.JoinedStr: self._ev_fstring,
+            ast.FormattedValue: self._ev_formatted,
+            ast.Subscript: self._ev_subscript,
+            ast.Tuple: self._ev_sequence,
+            ast.List: self._ev_sequence,
+            ast.Set: self._ev_sequence,
+            ast.Dict: self._ev_dict,
+            ast.IfExp: self._ev_ifexp,
+            ast.Lambda: self._ev_lambda,
+            ast.ListComp: self._ev_comprehension,
+            ast.SetComp: self._ev_comprehension,
+            ast.GeneratorExp: self._ev_comprehension,
+            ast.DictComp: self._ev_comprehension,
+            ast.NamedExpr: self._ev_namedexpr,
+            ast.Await: self._ev_inner,
+            ast.Yield: self._ev_yield,
+            ast.YieldFrom: self._ev_yield,
+            ast.Starred: self._ev_starred,
+            ast.Slice: self._ev_slice,
         }
+        self._statements = {
+            ast.Assign: self._exec_assign,
+            ast.AnnAssign: self._exec_annassign,
+            ast.AugAssign: self._exec_augassign,
+            ast.Expr: self._exec_expr,
+            ast.Return: self._exec_return,
+            ast.Raise: self._exec_raise,
+            ast.Import: self._exec_import,
+            ast.ImportFrom: self._exec_import,
+            ast.Assert: self._exec_assert,
+            ast.FunctionDef: self._exec_def,
+            ast.AsyncFunctionDef: self._exec_def,
+            ast.ClassDef: self._exec_class,
+            ast.If: self._exec_if,
+            ast.For: self._exec_loop,
+            ast.AsyncFor: self._exec_loop,
+            ast.While: self._exec_loop,
+            ast.With: self._exec_with,
+            ast.AsyncWith: self._exec_with,
+            ast.Try: self._exec_try,
+            ast.Match: self._exec_match,
+            ast.Continue: _leaves,
+            ast.Break: _leaves,
+        }
+        if hasattr(ast, "TryStar"):
+            self._statements[ast.TryStar] = self._exec_try
 
     # -- driver -----------------------------------------------------------------
 
@@ -206,132 +235,110 @@ class Analyzer:
             if info.state == 0:
                 self.run_function(info)
 
-    def _hoist(self, body: Iterable[cst.CSTNode], scope: Scope) -> None:
+    def _hoist(self, body: Iterable[ast.stmt], scope: Scope) -> None:
         """Bind module-level imports, functions and classes before running code."""
         for stmt in body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        self._exec_import(small, scope)
-            elif isinstance(stmt, cst.FunctionDef):
-                scope.vars[stmt.name.value] = info_value(self._define_function(stmt, scope, None))
-            elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self._exec_import(stmt, scope)
+            elif isinstance(stmt, FUNCTION_DEFS):
+                scope.vars[stmt.name] = info_value(self._define_function(stmt, scope, None))
+            elif isinstance(stmt, (ast.If, ast.Try, ast.With)):
                 self._hoist(_inner_statements(stmt), scope)
 
     # -- statements -------------------------------------------------------------
 
-    def exec_block(self, body: Iterable[cst.CSTNode], scope: Scope) -> bool:
+    def exec_block(self, body: Iterable[ast.stmt], scope: Scope) -> bool:
         """Run statements in order; True when the block always leaves (return/raise)."""
+        statements = self._statements
         for stmt in body:
-            if self.exec_stmt(stmt, scope):
+            handler = statements.get(type(stmt))
+            if handler is not None and handler(stmt, scope):
                 return True
         return False
 
-    def _suite(self, suite: cst.BaseSuite, scope: Scope) -> bool:
-        return self.exec_block(suite.body, scope)
-
-    def exec_stmt(self, stmt: cst.CSTNode, scope: Scope) -> bool:
-        t = type(stmt)
-        if t is cst.SimpleStatementLine:
-            for small in stmt.body:
-                if self._exec_small(small, scope):
-                    return True
-            return False
-        if t is cst.FunctionDef:
-            info = self._define_function(stmt, scope, None)
-            scope.vars[stmt.name.value] = info_value(info)
-            return False
-        if t is cst.ClassDef:
-            self._exec_class(stmt, scope)
-            return False
-        if t is cst.If:
-            return self._exec_if(stmt, scope)
-        if t in (cst.For, cst.While):
-            self._exec_loop(stmt, scope)
-            return False
-        if t is cst.With:
-            grad_off = 0
-            for item in stmt.items:
-                value = self.ev(item.item, scope)
-                grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
-                if item.asname is not None:
-                    self.bind(item.asname.name, unknown(item.asname.name) if value.kind == LAYER else value, scope)
-            self.no_grad_depth += grad_off
-            try:
-                return self._suite(stmt.body, scope)
-            finally:
-                self.no_grad_depth -= grad_off
-        if t in (cst.Try, cst.TryStar):
-            return self._exec_try(stmt, scope)
-        if t is cst.Match:
-            self.ev(stmt.subject, scope)
-            for case in stmt.cases:
-                self._branch(lambda s, case=case: self._suite(case.body, s), scope)
-            return False
-        if isinstance(stmt, cst.BaseSuite):
-            return self._suite(stmt, scope)
+    def _exec_assign(self, stmt: ast.Assign, scope: Scope) -> bool:
+        value = self.ev(stmt.value, scope)
+        for target in stmt.targets:
+            self.bind(target, value, scope)
         return False
 
-    def _exec_small(self, small: cst.CSTNode, scope: Scope) -> bool:
-        t = type(small)
-        if t is cst.Assign:
-            value = self.ev(small.value, scope)
-            for target in small.targets:
-                self.bind(target.target, value, scope)
-        elif t is cst.AnnAssign:
-            if small.value is not None:
-                self.bind(small.target, self.ev(small.value, scope), scope)
-        elif t is cst.AugAssign:
-            left = self.ev(small.target, scope)
-            right = self.ev(small.value, scope)
-            op = BINARY_OPS.get(type(small.operator))
-            value = self.make_op(op, small, {"input": left, "other": right},
-                                 {"input": small.target, "other": small.value}) if op else unknown(small)
-            self.bind(small.target, value, scope)
-        elif t is cst.Expr:
-            self.ev(small.value, scope)
-        elif t is cst.Return:
-            value = self.ev(small.value, scope) if small.value is not None else Value(CONST, small, const=None)
-            if self.function_stack:
-                self.function_stack[-1].returns.append(value)
-            self.fire("@return", Value(OP, small, op="@return", args={"input": value},
-                                         arg_nodes={"input": small.value} if small.value else {}), scope)
-            return True
-        elif t is cst.Raise:
-            if small.exc is not None:
-                self.ev(small.exc, scope)
-            return True
-        elif t in (cst.Import, cst.ImportFrom):
-            self._exec_import(small, scope)
-        elif t is cst.Assert:
-            self.ev(small.test, scope)
-            self._assume(small.test, True, scope)
-            if small.msg is not None:
-                self.ev(small.msg, scope)
-        elif t is cst.Del:
-            pass
-        elif t in (cst.Continue, cst.Break):
-            return True
+    def _exec_annassign(self, stmt: ast.AnnAssign, scope: Scope) -> bool:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.ev(stmt.value, scope), scope)
         return False
 
-    def _exec_if(self, stmt: cst.If, scope: Scope) -> bool:
+    def _exec_augassign(self, stmt: ast.AugAssign, scope: Scope) -> bool:
+        left = self.ev(_as_load(stmt.target), scope)
+        right = self.ev(stmt.value, scope)
+        op = BINARY_OPS.get(type(stmt.op))
+        second = "exponent" if op == "pow" else "other"
+        value = self.make_op(op, stmt, {"input": left, second: right},
+                             {"input": stmt.target, second: stmt.value}) if op else unknown(stmt)
+        self.bind(stmt.target, value, scope)
+        return False
+
+    def _exec_expr(self, stmt: ast.Expr, scope: Scope) -> bool:
+        self.ev(stmt.value, scope)
+        return False
+
+    def _exec_return(self, stmt: ast.Return, scope: Scope) -> bool:
+        value = self.ev(stmt.value, scope) if stmt.value is not None else Value(CONST, stmt, const=None)
+        if self.function_stack:
+            self.function_stack[-1].returns.append(value)
+        self.fire("@return", Value(OP, stmt, op="@return", args={"input": value},
+                                   arg_nodes={"input": stmt.value} if stmt.value else {}), scope)
+        return True
+
+    def _exec_raise(self, stmt: ast.Raise, scope: Scope) -> bool:
+        if stmt.exc is not None:
+            self.ev(stmt.exc, scope)
+        return True
+
+    def _exec_assert(self, stmt: ast.Assert, scope: Scope) -> bool:
+        self.ev(stmt.test, scope)
+        self._assume(stmt.test, True, scope)
+        if stmt.msg is not None:
+            self.ev(stmt.msg, scope)
+        return False
+
+    def _exec_def(self, stmt: ast.FunctionDef, scope: Scope) -> bool:
+        scope.vars[stmt.name] = info_value(self._define_function(stmt, scope, None))
+        return False
+
+    def _exec_with(self, stmt: ast.With, scope: Scope) -> bool:
+        grad_off = 0
+        for item in stmt.items:
+            value = self.ev(item.context_expr, scope)
+            grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
+            if item.optional_vars is not None:
+                target = item.optional_vars
+                self.bind(target, unknown(target) if value.kind == LAYER else value, scope)
+        self.no_grad_depth += grad_off
+        try:
+            return self.exec_block(stmt.body, scope)
+        finally:
+            self.no_grad_depth -= grad_off
+
+    def _exec_match(self, stmt: ast.Match, scope: Scope) -> bool:
+        self.ev(stmt.subject, scope)
+        for case in stmt.cases:
+            self._branch(lambda s, case=case: self.exec_block(case.body, s), scope)
+        return False
+
+    def _exec_if(self, stmt: ast.If, scope: Scope) -> bool:
         self.ev(stmt.test, scope)
 
         def then(s: Scope) -> bool:
             self._assume(stmt.test, True, s)
-            return self._suite(stmt.body, s)
+            return self.exec_block(stmt.body, s)
 
         def otherwise(s: Scope) -> bool:
             self._assume(stmt.test, False, s)
-            if isinstance(stmt.orelse, cst.If):
-                return self._exec_if(stmt.orelse, s)
-            if isinstance(stmt.orelse, cst.Else):
-                return self._suite(stmt.orelse.body, s)
-            return False
+            return self.exec_block(stmt.orelse, s)
 
         return self._join_branches([then, otherwise], scope)
 
-    def _assume(self, test: cst.BaseExpression, outcome: bool, scope: Scope) -> None:
+    def _assume(self, test: ast.expr, outcome: bool, scope: Scope) -> None:
         """Refine variables where ``test`` is known to be ``outcome``: after ``if n > 0:``, n is not 0."""
         for name, op, bound in _assumptions(test, outcome):
             value = self.lookup(name, scope)
@@ -361,62 +368,57 @@ class Analyzer:
         scope.vars = merged
         return False
 
-    def _exec_loop(self, stmt: cst.For | cst.While, scope: Scope) -> None:
-        if isinstance(stmt, cst.For):
+    def _exec_loop(self, stmt: ast.For | ast.While, scope: Scope) -> bool:
+        if isinstance(stmt, ast.While):
+            self.ev(stmt.test, scope)
+
+            def body(s: Scope) -> bool:
+                self.exec_block(stmt.body, s)
+                return False
+        else:
             iterable = self.ev(stmt.iter, scope)
 
             def body(s: Scope) -> bool:
                 self.bind(stmt.target, _element_of(iterable, stmt.target), s)
-                self._suite(stmt.body, s)
-                return False
-        else:
-            self.ev(stmt.test, scope)
-
-            def body(s: Scope) -> bool:
-                self._suite(stmt.body, s)
+                self.exec_block(stmt.body, s)
                 return False
 
         self._join_branches([body, lambda s: False], scope)
-        if stmt.orelse is not None:
-            self._suite(stmt.orelse.body, scope)
+        if stmt.orelse:
+            self.exec_block(stmt.orelse, scope)
+        return False
 
-    def _exec_try(self, stmt: cst.Try | cst.TryStar, scope: Scope) -> bool:
-        branches: list[Callable[[Scope], bool]] = [lambda s: self._suite(stmt.body, s)]
+    def _exec_try(self, stmt: ast.Try, scope: Scope) -> bool:
+        branches: list[Callable[[Scope], bool]] = [lambda s: self.exec_block(stmt.body, s)]
         for handler in stmt.handlers:
-            branches.append(lambda s, h=handler: self._suite(h.body, s))
+            branches.append(lambda s, h=handler: self.exec_block(h.body, s))
         left = self._join_branches(branches, scope)
-        if stmt.orelse is not None and not left:
-            left = self._suite(stmt.orelse.body, scope)
-        if stmt.finalbody is not None:
-            left = self._suite(stmt.finalbody.body, scope) or left
+        if stmt.orelse and not left:
+            left = self.exec_block(stmt.orelse, scope)
+        if stmt.finalbody:
+            left = self.exec_block(stmt.finalbody, scope) or left
         return left
 
-    def _exec_import(self, stmt: cst.Import | cst.ImportFrom, scope: Scope) -> None:
-        if isinstance(stmt, cst.Import):
+    def _exec_import(self, stmt: ast.Import | ast.ImportFrom, scope: Scope) -> bool:
+        if isinstance(stmt, ast.Import):
             for alias in stmt.names:
-                dotted = _dotted(alias.name)
-                if dotted is None:
-                    continue
+                dotted = alias.name
                 self._note_framework(dotted)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    scope.vars[alias.asname.name.value] = self._module_value(dotted, alias)
+                if alias.asname is not None:
+                    scope.vars[alias.asname] = self._qualified(dotted, alias)
                 else:
                     top = dotted.split(".", 1)[0]
-                    scope.vars[top] = self._module_value(top, alias)
-            return
-        if stmt.relative or stmt.module is None:
-            module = None
-        else:
-            module = _dotted(stmt.module)
-        if isinstance(stmt.names, cst.ImportStar) or module is None:
-            return
+                    scope.vars[top] = self._qualified(top, alias)
+            return False
+        if stmt.level or stmt.module is None:
+            return False
+        module = stmt.module
         self._note_framework(module)
         for alias in stmt.names:
-            name = _dotted(alias.name)
-            if name is None:
+            if alias.name == "*":
                 continue
-            bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-            scope.vars[bound] = self._module_value(f"{module}.{name}", alias)
+            scope.vars[alias.asname or alias.name] = self._qualified(f"{module}.{alias.name}", alias)
+        return False
 
     def _note_framework(self, dotted: str) -> None:
         framework = self.table.framework_of(self.table.normalize(dotted))
@@ -424,10 +426,7 @@ class Analyzer:
             self.frameworks.add(framework)
             self._frozen_frameworks = frozenset(self.frameworks)
 
-    def _module_value(self, qualname: str, node: cst.CSTNode) -> Value:
-        return self._qualified(qualname, node)
-
-    def _qualified(self, qualname: str, node: cst.CSTNode) -> Value:
+    def _qualified(self, qualname: str, node: ast.AST) -> Value:
         """A dotted name inside an imported module: a constant op, a symbol or a module."""
         spelling = self.table.lookup(qualname)
         if spelling is not None:
@@ -436,32 +435,35 @@ class Analyzer:
             return Value(SYMBOL, node, qualname=qualname, spelling=spelling)
         return Value(MODULE, node, qualname=qualname)
 
-    def _exec_class(self, stmt: cst.ClassDef, scope: Scope) -> None:
-        info = ClassInfo(stmt, stmt.name.value, scope)
+    def _exec_class(self, stmt: ast.ClassDef, scope: Scope) -> bool:
+        info = ClassInfo(stmt, stmt.name, scope)
         self.classes[stmt] = info
-        info.bases = [self.ev(arg.value, scope) for arg in stmt.bases]
-        value = Value(CLASS, stmt, ref=info, name=info.name)
-        scope.vars[info.name] = value
+        info.bases = [self.ev(base, scope) for base in stmt.bases]
+        for keyword in stmt.keywords:
+            self.ev(keyword.value, scope)
+        scope.vars[info.name] = Value(CLASS, stmt, ref=info, name=info.name)
         body_scope = Scope({}, scope)
-        for inner in stmt.body.body:
-            if isinstance(inner, cst.FunctionDef):
-                method = self._define_function(inner, scope, info)
-                info.methods[inner.name.value] = method
+        for inner in stmt.body:
+            if isinstance(inner, FUNCTION_DEFS):
+                info.methods[inner.name] = self._define_function(inner, scope, info)
             else:
-                self.exec_stmt(inner, body_scope)
+                handler = self._statements.get(type(inner))
+                if handler is not None:
+                    handler(inner, body_scope)
         for name, attr in body_scope.vars.items():
             info.attrs.setdefault(name, attr)
+        return False
 
-    def _define_function(self, node: cst.FunctionDef, scope: Scope, cls: ClassInfo | None) -> FunctionInfo:
+    def _define_function(self, node: ast.FunctionDef, scope: Scope, cls: ClassInfo | None) -> FunctionInfo:
         info = self.functions.get(node)
         if info is not None:
             return info
         kind = "method" if cls is not None else "function"
-        for decorator in node.decorators:
-            name = _dotted(decorator.decorator)
+        for decorator in node.decorator_list:
+            name = _dotted(decorator)
             if name in ("staticmethod", "classmethod", "property"):
                 kind = name
-        info = FunctionInfo(node, node.name.value, scope, cls, kind)
+        info = FunctionInfo(node, node.name, scope, cls, kind)
         self.functions[node] = info
         return info
 
@@ -485,7 +487,7 @@ class Analyzer:
         info.returns = returns
         info.summary = _join_all(returns, info.node)
         # nested functions are linted with the enclosing scope as it ended
-        if not isinstance(info.node, cst.Lambda):
+        if not isinstance(info.node, ast.Lambda):
             for nested in self._nested_functions(info.node):
                 if nested.state == 0:
                     self.run_function(nested)
@@ -496,25 +498,25 @@ class Analyzer:
         frame = Frame(info)
         self.function_stack.append(frame)
         try:
-            if isinstance(info.node, cst.Lambda):
+            if isinstance(info.node, ast.Lambda):
                 frame.returns.append(self.ev(info.node.body, scope))
                 return frame.returns
             grad_off = 0
-            for decorator in info.node.decorators:
-                value = self.ev(decorator.decorator, info.scope)
+            for decorator in info.node.decorator_list:
+                value = self.ev(decorator, info.scope)
                 grad_off += value.kind == OP and value.op in GRAD_OFF_OPS
             saved_depth = self.no_grad_depth
             self.no_grad_depth = grad_off  # a function body does not inherit its caller's mode
             self._hoist_nested(info.node.body, scope)
             try:
-                self._suite(info.node.body, scope)
+                self.exec_block(info.node.body, scope)
             finally:
                 self.no_grad_depth = saved_depth
         finally:
             self.function_stack.pop()
         return frame.returns
 
-    def run_at_call(self, info: FunctionInfo, call: cst.Call, args: list[Value], receiver: Value | None,
+    def run_at_call(self, info: FunctionInfo, call: ast.Call, args: list[Value], receiver: Value | None,
                     ) -> Value | None:
         """Run a helper again with the values one call site passes, when they carry facts.
 
@@ -538,23 +540,23 @@ class Analyzer:
         self._call_cache[key] = result
         return result
 
-    def _bind_call(self, info: FunctionInfo, call: cst.Call, args: list[Value], receiver: Value | None,
+    def _bind_call(self, info: FunctionInfo, call: ast.Call, args: list[Value], receiver: Value | None,
                    scope: Scope) -> bool:
         """Bind a call's arguments to the function's parameters; False when it cannot be done simply."""
         self._bind_params(info, scope)  # defaults and unknowns first
-        params = info.node.params
-        ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+        params = info.node.args
+        ordered = [p.arg for p in (*params.posonlyargs, *params.args)]
         if receiver is not None or (info.cls is not None and info.kind in ("method", "property")):
             ordered = ordered[1:]
-        keyword_ok = {p.name.value for p in (*params.params, *params.kwonly_params)}
+        keyword_ok = {p.arg for p in (*params.args, *params.kwonlyargs)}
         position = 0
-        for arg, value in zip(call.args, args):
-            if arg.star:
+        for (keyword, node), value in zip(_call_arguments(call), args):
+            if node is None:  # *args or **kwargs at the call
                 return False
-            if arg.keyword is not None:
-                if arg.keyword.value not in keyword_ok:
+            if keyword is not None:
+                if keyword not in keyword_ok:
                     return False
-                scope.vars[arg.keyword.value] = value
+                scope.vars[keyword] = value
             elif position < len(ordered):
                 scope.vars[ordered[position]] = value
                 position += 1
@@ -562,28 +564,33 @@ class Analyzer:
                 return False
         return True
 
-    def _hoist_nested(self, body: cst.BaseSuite, scope: Scope) -> None:
-        for stmt in body.body:
-            if isinstance(stmt, cst.FunctionDef):
-                scope.vars[stmt.name.value] = info_value(self._define_function(stmt, scope, None))
+    def _hoist_nested(self, body: list[ast.stmt], scope: Scope) -> None:
+        for stmt in body:
+            if isinstance(stmt, FUNCTION_DEFS):
+                scope.vars[stmt.name] = info_value(self._define_function(stmt, scope, None))
 
-    def _nested_functions(self, node: cst.FunctionDef) -> list[FunctionInfo]:
-        found = []
-        for stmt in _walk_statements(node.body):
-            if isinstance(stmt, cst.FunctionDef) and stmt in self.functions:
-                found.append(self.functions[stmt])
-        return found
+    def _nested_functions(self, node: ast.FunctionDef) -> list[FunctionInfo]:
+        return [self.functions[stmt] for stmt in _walk_statements(node.body)
+                if isinstance(stmt, FUNCTION_DEFS) and stmt in self.functions]
 
     def _bind_params(self, info: FunctionInfo, scope: Scope) -> None:
-        params = info.node.params
-        ordered = [*params.posonly_params, *params.params]
+        params = info.node.args
+        ordered = [*params.posonlyargs, *params.args]
+        defaults: dict[int, ast.expr] = {}
+        for param, default in zip(reversed(ordered), reversed(params.defaults)):
+            defaults[id(param)] = default
+        for param, default in zip(params.kwonlyargs, params.kw_defaults):
+            if default is not None:
+                defaults[id(param)] = default
         first = True
-        for param in [*ordered, *params.kwonly_params]:
-            name = param.name.value
-            default = self.ev(param.default, info.scope) if param.default is not None else None
-            if first and info.cls is not None and info.kind in ("method", "property") and param in ordered:
+        for param in [*ordered, *params.kwonlyargs]:
+            name = param.arg
+            default_node = defaults.get(id(param))
+            default = self.ev(default_node, info.scope) if default_node is not None else None
+            in_order = first and ordered and param is ordered[0]
+            if in_order and info.cls is not None and info.kind in ("method", "property"):
                 value = Value(INSTANCE, param, ref=info.cls, name=name)
-            elif first and info.cls is not None and info.kind == "classmethod" and param in ordered:
+            elif in_order and info.cls is not None and info.kind == "classmethod":
                 value = Value(CLASS, param, ref=info.cls, name=name)
             else:
                 value = self._param_value(param, info)
@@ -591,14 +598,14 @@ class Analyzer:
                     value.ref = default  # the default, for rules about literal constants (eps=1e-8)
             first = False
             scope.vars[name] = value
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope.vars[star.name.value] = Value(PARAM, star, name=star.name.value)
+        for star in (params.vararg, params.kwarg):
+            if star is not None:
+                scope.vars[star.arg] = Value(PARAM, star, name=star.arg)
 
-    def _param_value(self, param: cst.Param, info: FunctionInfo) -> Value:
-        name = param.name.value
+    def _param_value(self, param: ast.arg, info: FunctionInfo) -> Value:
+        name = param.arg
         if param.annotation is not None:
-            annotated = self.ev(param.annotation.annotation, info.scope)
+            annotated = self.ev(param.annotation, info.scope)
             if annotated.kind == CLASS:
                 return Value(INSTANCE, param, ref=annotated.ref, name=name)
         lowered = name.lower()
@@ -620,10 +627,10 @@ class Analyzer:
                 self.run_function(method)
         cls.init_state = 2
 
-    def call_function(self, info: FunctionInfo, node: cst.CSTNode, args: list[Value] | None = None,
+    def call_function(self, info: FunctionInfo, node: ast.AST, args: list[Value] | None = None,
                       receiver: Value | None = None) -> Value:
         summary = self.run_function(info)
-        if args is not None and isinstance(node, cst.Call):
+        if args is not None and isinstance(node, ast.Call):
             at_call = self.run_at_call(info, node, args, receiver)
             if at_call is not None and at_call.kind not in (UNKNOWN_KIND,):
                 summary = at_call
@@ -631,7 +638,7 @@ class Analyzer:
             return summary
         return Value(RESULT, node, via=summary, facts=summary.facts, ref=info)
 
-    def call_instance(self, cls: ClassInfo, node: cst.CSTNode, args: list[Value] | None = None,
+    def call_instance(self, cls: ClassInfo, node: ast.AST, args: list[Value] | None = None,
                       receiver: Value | None = None) -> Value:
         for name in INSTANCE_CALL_METHODS:
             method = cls.find_method(name)
@@ -641,56 +648,54 @@ class Analyzer:
 
     # -- binding ------------------------------------------------------------------
 
-    def bind(self, target: cst.CSTNode, value: Value, scope: Scope) -> None:
+    def bind(self, target: ast.AST, value: Value, scope: Scope) -> None:
         t = type(target)
-        if t is cst.Name:
+        if t is ast.Name:
             if value.name is None and value.kind in (OP, RESULT, PARAM, UNKNOWN_KIND):
-                value.name = target.value
-            scope.vars[target.value] = value
-        elif t in (cst.Tuple, cst.List):
-            elements = target.elements
-            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+                value.name = target.id
+            scope.vars[target.id] = value
+        elif t in (ast.Tuple, ast.List):
+            elements = target.elts
+            starred = any(isinstance(e, ast.Starred) for e in elements)
             items = value.items if value.kind == TUPLE and value.items is not None else None
             if items is None and value.kind == OP and value.op in PAIR_RESULTS and len(elements) == 2:
-                items = [value, unknown(elements[1].value)]  # values, indices = torch.max(x, dim)
+                items = [value, unknown(elements[1])]  # values, indices = torch.max(x, dim)
             if value.kind == OP and value.op == "shape" and not starred:
                 note_rank(value.args.get("input"), len(elements), target)  # b, t, d = x.shape
             for i, element in enumerate(elements):
-                inner = element.value
                 if items is not None and not starred and len(items) == len(elements):
-                    self.bind(inner, items[i], scope)
+                    self.bind(element, items[i], scope)
                 else:
-                    self.bind(inner, unknown(inner), scope)
-        elif t is cst.Attribute:
+                    self.bind(element, unknown(element), scope)
+        elif t is ast.Attribute:
             owner = self.ev(target.value, scope)
             if owner.kind == INSTANCE:
                 cls: ClassInfo = owner.ref
-                current = cls.attrs.get(target.attr.value)
+                current = cls.attrs.get(target.attr)
                 in_init = bool(self.function_stack) and self.function_stack[-1].info.name in INIT_METHODS
                 if current is None or in_init or _is_placeholder(current):
-                    cls.attrs[target.attr.value] = value
-        elif t is cst.Subscript:
+                    cls.attrs[target.attr] = value
+        elif t is ast.Subscript:
             self.ev(target, scope)
             self._fixed_by_assignment(target, value, scope)
-        elif t is cst.StarredElement:
+        elif t is ast.Starred:
             self.bind(target.value, unknown(target), scope)
 
-    def _fixed_by_assignment(self, target: cst.Subscript, value: Value, scope: Scope) -> None:
+    def _fixed_by_assignment(self, target: ast.Subscript, value: Value, scope: Scope) -> None:
         """``std[std == 0] = 1.0`` (or ``< eps``) replaces the zeros: std is no longer 0."""
-        if not isinstance(target.value, cst.Name) or len(target.slice) != 1:
+        if not isinstance(target.value, ast.Name) or isinstance(target.slice, (ast.Tuple, ast.Slice)):
             return
-        index = target.slice[0].slice
-        if not isinstance(index, cst.Index) or not value.is_numeric_const or float(value.const) <= 0:
+        if not value.is_numeric_const or float(value.const) <= 0:
             return
-        name = target.value.value
-        tested = [n for n, op, bound in _assumptions(index.value, True) if op in ("eq", "lt", "le") and bound >= 0]
+        name = target.value.id
+        tested = [n for n, op, bound in _assumptions(target.slice, True) if op in ("eq", "lt", "le") and bound >= 0]
         current = self.lookup(name, scope)
         if name in tested and current is not None:
             scope.vars[name] = current.with_facts(F.refine(current.facts, "ne", 0.0))
 
     # -- expressions ------------------------------------------------------------
 
-    def ev(self, node: cst.CSTNode, scope: Scope) -> Value:
+    def ev(self, node: ast.AST, scope: Scope) -> Value:
         handler = self._dispatch.get(type(node))
         if handler is None:
             return unknown(node)
@@ -705,21 +710,18 @@ class Analyzer:
             s = s.parent
         return None
 
-    def _ev_name(self, node: cst.Name, scope: Scope) -> Value:
-        value = self.lookup(node.value, scope)
+    def _ev_name(self, node: ast.Name, scope: Scope) -> Value:
+        value = self.lookup(node.id, scope)
         if value is not None:
             return value
-        if node.value in ("True", "False", "None"):
-            return Value(CONST, node, const={"True": True, "False": False, "None": None}[node.value],
-                         facts=F.constant(float(node.value == "True")) if node.value != "None" else F.UNKNOWN)
-        spelling = self.table.lookup(f"builtins.{node.value}")
+        spelling = self.table.lookup(f"builtins.{node.id}")
         if spelling is not None:
-            return Value(SYMBOL, node, qualname=f"builtins.{node.value}", spelling=spelling)
+            return Value(SYMBOL, node, qualname=f"builtins.{node.id}", spelling=spelling)
         return unknown(node)
 
-    def _ev_attribute(self, node: cst.Attribute, scope: Scope) -> Value:
+    def _ev_attribute(self, node: ast.Attribute, scope: Scope) -> Value:
         base = self.ev(node.value, scope)
-        attr = node.attr.value
+        attr = node.attr
         kind = base.kind
         if kind in (MODULE, SYMBOL) and base.qualname:
             return self._qualified(f"{base.qualname}.{attr}", node)
@@ -746,7 +748,7 @@ class Analyzer:
                                 method=True)
         return Value(MEMBER, node, ref=base, name=attr)
 
-    def _finfo_attr(self, base: Value, attr: str, node: cst.CSTNode) -> Value:
+    def _finfo_attr(self, base: Value, attr: str, node: ast.AST) -> Value:
         ranges = {
             "eps": Interval(0.0, 1.0, F.OPEN, F.OPEN),
             "tiny": Interval(0.0, 1.0, F.OPEN, F.OPEN),
@@ -757,7 +759,7 @@ class Analyzer:
         return Value(OP, node, op=f"finfo.{attr}", args={"input": base},
                      facts=Facts(range=ranges.get(attr, F.TOP)))
 
-    def _instance_attr(self, base: Value, attr: str, node: cst.CSTNode) -> Value:
+    def _instance_attr(self, base: Value, attr: str, node: ast.AST) -> Value:
         cls: ClassInfo = base.ref
         if cls.init_state == 0:
             self.ensure_initialized(cls)
@@ -771,117 +773,115 @@ class Analyzer:
             return Value(BOUND, node, ref=method, via=base)
         return Value(MEMBER, node, ref=base, name=attr)  # inherited from a framework base class
 
-    def _ev_number(self, node: cst.Integer | cst.Float, scope: Scope) -> Value:
-        try:
-            number = node.evaluated_value
-        except (ValueError, SyntaxError):
-            return unknown(node)
-        return Value(CONST, node, const=number, facts=F.constant(number))
-
-    def _ev_imaginary(self, node: cst.Imaginary, scope: Scope) -> Value:
-        return Value(CONST, node, const=None)
-
-    def _ev_string(self, node: cst.SimpleString | cst.ConcatenatedString, scope: Scope) -> Value:
-        try:
-            return Value(CONST, node, const=node.evaluated_value)
-        except Exception:  # noqa: BLE001 - odd prefixes; the value is irrelevant then
+    def _ev_constant(self, node: ast.Constant, scope: Scope) -> Value:
+        value = node.value
+        if isinstance(value, (int, float)):  # bool included: True is 1
+            return Value(CONST, node, const=value, facts=F.constant(value))
+        if isinstance(value, complex):
             return Value(CONST, node, const=None)
+        return Value(CONST, node, const=value)
 
-    def _ev_fstring(self, node: cst.FormattedString, scope: Scope) -> Value:
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringExpression):
-                self.ev(part.expression, scope)
+    def _ev_fstring(self, node: ast.JoinedStr, scope: Scope) -> Value:
+        for part in node.values:
+            self.ev(part, scope)
         return Value(CONST, node, const=None)
 
-    def _ev_const_ellipsis(self, node: cst.Ellipsis, scope: Scope) -> Value:
-        return Value(CONST, node, const=Ellipsis)
+    def _ev_formatted(self, node: ast.FormattedValue, scope: Scope) -> Value:
+        self.ev(node.value, scope)
+        if node.format_spec is not None:
+            self.ev(node.format_spec, scope)
+        return Value(CONST, node, const=None)
 
-    def _ev_inner(self, node: cst.Await, scope: Scope) -> Value:
-        return self.ev(node.expression, scope)
+    def _ev_inner(self, node: ast.Await, scope: Scope) -> Value:
+        return self.ev(node.value, scope)
 
-    def _ev_inner_value(self, node: cst.StarredElement, scope: Scope) -> Value:
+    def _ev_starred(self, node: ast.Starred, scope: Scope) -> Value:
         self.ev(node.value, scope)
         return unknown(node)
 
-    def _ev_yield(self, node: cst.Yield, scope: Scope) -> Value:
-        if isinstance(node.value, cst.BaseExpression):
-            self.ev(node.value, scope)
-        elif isinstance(node.value, cst.From):
-            self.ev(node.value.item, scope)
+    def _ev_slice(self, node: ast.Slice, scope: Scope) -> Value:
+        for part in (node.lower, node.upper, node.step):
+            if part is not None:
+                self.ev(part, scope)
         return unknown(node)
 
-    def _ev_namedexpr(self, node: cst.NamedExpr, scope: Scope) -> Value:
+    def _ev_yield(self, node: ast.Yield | ast.YieldFrom, scope: Scope) -> Value:
+        if node.value is not None:
+            self.ev(node.value, scope)
+        return unknown(node)
+
+    def _ev_namedexpr(self, node: ast.NamedExpr, scope: Scope) -> Value:
         value = self.ev(node.value, scope)
         self.bind(node.target, value, scope)
         return value
 
-    def _ev_sequence(self, node: cst.Tuple | cst.List | cst.Set, scope: Scope) -> Value:
+    def _ev_sequence(self, node: ast.Tuple | ast.List | ast.Set, scope: Scope) -> Value:
         items: list[Value] | None = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
                 self.ev(element.value, scope)
                 items = None
                 continue
-            value = self.ev(element.value, scope)
+            value = self.ev(element, scope)
             if items is not None:
                 items.append(value)
         return Value(TUPLE, node, items=items)
 
-    def _ev_dict(self, node: cst.Dict, scope: Scope) -> Value:
-        for element in node.elements:
-            if isinstance(element, cst.DictElement):
-                self.ev(element.key, scope)
-            self.ev(element.value, scope)
+    def _ev_dict(self, node: ast.Dict, scope: Scope) -> Value:
+        for key, value in zip(node.keys, node.values):
+            if key is not None:
+                self.ev(key, scope)
+            self.ev(value, scope)
         return unknown(node)
 
-    def _ev_ifexp(self, node: cst.IfExp, scope: Scope) -> Value:
+    def _ev_ifexp(self, node: ast.IfExp, scope: Scope) -> Value:
         self.ev(node.test, scope)
         return join_values(self.ev(node.body, scope), self.ev(node.orelse, scope))
 
-    def _ev_lambda(self, node: cst.Lambda, scope: Scope) -> Value:
+    def _ev_lambda(self, node: ast.Lambda, scope: Scope) -> Value:
         info = self.functions.get(node)
         if info is None:
             info = FunctionInfo(node, "<lambda>", scope)
             self.functions[node] = info
         return info_value(info)
 
-    def _ev_comprehension(self, node: cst.CSTNode, scope: Scope) -> Value:
+    def _ev_comprehension(self, node: ast.ListComp, scope: Scope) -> Value:
         inner = Scope({}, scope)
-        clause = node.for_in
-        while clause is not None:
+        for clause in node.generators:
             iterable = self.ev(clause.iter, inner)
             self.bind(clause.target, _element_of(iterable, clause.target), inner)
             for condition in clause.ifs:
-                self.ev(condition.test, inner)
-            clause = clause.inner_for_in
-        if isinstance(node, cst.DictComp):
+                self.ev(condition, inner)
+        if isinstance(node, ast.DictComp):
             self.ev(node.key, inner)
             self.ev(node.value, inner)
         else:
             self.ev(node.elt, inner)
         return unknown(node)
 
-    def _ev_boolean(self, node: cst.BooleanOperation, scope: Scope) -> Value:
-        left = self.ev(node.left, scope)
-        right = self.ev(node.right, scope)
-        return join_values(left, right)
+    def _ev_boolean(self, node: ast.BoolOp, scope: Scope) -> Value:
+        values = [self.ev(value, scope) for value in node.values]
+        result = values[0]
+        for value in values[1:]:
+            result = join_values(result, value)
+        return result
 
-    def _ev_unary(self, node: cst.UnaryOperation, scope: Scope) -> Value:
-        operand = self.ev(node.expression, scope)
-        operator = type(node.operator)
-        if operator is cst.Minus:
+    def _ev_unary(self, node: ast.UnaryOp, scope: Scope) -> Value:
+        operand = self.ev(node.operand, scope)
+        operator = type(node.op)
+        if operator is ast.USub:
             if operand.is_numeric_const:
                 return Value(CONST, node, const=-operand.const, facts=F.constant(-operand.const))
-            return self.make_op("neg", node, {"input": operand}, {"input": node.expression})
-        if operator is cst.Plus:
+            return self.make_op("neg", node, {"input": operand}, {"input": node.operand})
+        if operator is ast.UAdd:
             return operand
-        op = "not" if operator is cst.Not else "invert"
-        return self.make_op(op, node, {"input": operand}, {"input": node.expression})
+        op = "not" if operator is ast.Not else "invert"
+        return self.make_op(op, node, {"input": operand}, {"input": node.operand})
 
-    def _ev_binary(self, node: cst.BinaryOperation, scope: Scope) -> Value:
+    def _ev_binary(self, node: ast.BinOp, scope: Scope) -> Value:
         left = self.ev(node.left, scope)
         right = self.ev(node.right, scope)
-        op = BINARY_OPS.get(type(node.operator))
+        op = BINARY_OPS.get(type(node.op))
         if op is None:
             return unknown(node)
         if left.is_numeric_const and right.is_numeric_const:
@@ -891,35 +891,29 @@ class Analyzer:
         second = "exponent" if op == "pow" else "other"
         return self.make_op(op, node, {"input": left, second: right}, {"input": node.left, second: node.right})
 
-    def _ev_comparison(self, node: cst.Comparison, scope: Scope) -> Value:
+    def _ev_comparison(self, node: ast.Compare, scope: Scope) -> Value:
         left_node = node.left
         left = self.ev(left_node, scope)
         result = left
-        for target in node.comparisons:
-            right = self.ev(target.comparator, scope)
-            op = COMPARE_OPS.get(type(target.operator), "compare")
-            # The first comparison of a chain is the whole node (what gets reported).
-            where = node if len(node.comparisons) == 1 else target
+        for operator, comparator in zip(node.ops, node.comparators):
+            right = self.ev(comparator, scope)
+            op = COMPARE_OPS.get(type(operator), "compare")
+            # A single comparison is the whole node (what gets reported); a chain's links are their operands.
+            where = node if len(node.ops) == 1 else comparator
             result = self.make_op(op, where, {"input": left, "other": right},
-                                  {"input": left_node, "other": target.comparator})
-            left, left_node = right, target.comparator
+                                  {"input": left_node, "other": comparator})
+            left, left_node = right, comparator
         return result
 
-    def _ev_subscript(self, node: cst.Subscript, scope: Scope) -> Value:
+    def _ev_subscript(self, node: ast.Subscript, scope: Scope) -> Value:
         base = self.ev(node.value, scope)
-        index_values = []
-        for element in node.slice:
-            inner = element.slice
-            if isinstance(inner, cst.Index):
-                index_values.append(self.ev(inner.value, scope))
-            elif isinstance(inner, cst.Slice):
-                for part in (inner.lower, inner.upper, inner.step):
-                    if part is not None:
-                        self.ev(part, scope)
-                index_values.append(None)
-        if base.kind == TUPLE and base.items is not None and len(index_values) == 1:
+        index_node = node.slice
+        parts = index_node.elts if isinstance(index_node, ast.Tuple) else [index_node]
+        index_values = [self.ev(part, scope) if not isinstance(part, ast.Slice) else self._ev_slice(part, scope)
+                        for part in parts]
+        if base.kind == TUPLE and base.items is not None and len(parts) == 1 and not isinstance(index_node, ast.Slice):
             index = index_values[0]
-            if index is not None and index.kind == CONST and isinstance(index.const, int):
+            if index.kind == CONST and isinstance(index.const, int) and not isinstance(index.const, bool):
                 if -len(base.items) <= index.const < len(base.items):
                     return base.items[index.const]
         if base.kind == OP and base.op in ("max", "min") and base.args.get("axis") is not None:
@@ -930,7 +924,7 @@ class Analyzer:
 
     # -- calls ------------------------------------------------------------------
 
-    def _ev_call(self, node: cst.Call, scope: Scope) -> Value:
+    def _ev_call(self, node: ast.Call, scope: Scope) -> Value:
         func = self.ev(node.func, scope)
         kind = func.kind
         if kind == SYMBOL:
@@ -939,7 +933,7 @@ class Analyzer:
             return self._call_member(func, node, scope)
         if kind == LAYER:
             return self._call_layer(func, node, scope)
-        args = [self.ev(arg.value, scope) for arg in node.args]
+        args = [self.ev(value, scope) for _, value in _call_arguments(node, with_stars=True)]
         if kind == FUNCTION:
             return self.call_function(func.ref, node, args)
         if kind == BOUND:
@@ -958,28 +952,27 @@ class Analyzer:
                       scope)
         return unknown(node)
 
-    def _bind_args(self, spelling: Spelling, node: cst.Call, scope: Scope, *, offset: int = 0,
+    def _bind_args(self, spelling: Spelling, node: ast.Call, scope: Scope, *, offset: int = 0,
                    init: bool = False, evaluated: list[Value] | None = None,
-                   ) -> tuple[dict[str, Value], dict[str, cst.CSTNode]]:
+                   ) -> tuple[dict[str, Value], dict[str, ast.AST]]:
         positional = spelling.init_positional if init else spelling.positional
         args: dict[str, Value] = {}
-        nodes: dict[str, cst.CSTNode] = {}
+        nodes: dict[str, ast.AST] = {}
         index = 0
-        for i, arg in enumerate(node.args):
-            value = evaluated[i] if evaluated is not None else self.ev(arg.value, scope)
-            if arg.star:
+        for i, (keyword, value_node) in enumerate(_call_arguments(node, with_stars=True)):
+            value = evaluated[i] if evaluated is not None else self.ev(value_node, scope)
+            if isinstance(value_node, ast.Starred) or (keyword == "**"):
                 continue
-            if arg.keyword is not None:
-                name = self.table.canonical_keyword(spelling, arg.keyword.value, init=init)
+            if keyword is not None:
+                name = self.table.canonical_keyword(spelling, keyword, init=init)
             else:
-                slot = index + offset
-                name = positional[slot - offset] if slot - offset < len(positional) else f"_{slot}"
+                name = positional[index] if index < len(positional) else f"_{index + offset}"
                 index += 1
             args[name] = value
-            nodes[name] = arg.value
+            nodes[name] = value_node
         return args, nodes
 
-    def _call_spelling(self, spelling: Spelling, node: cst.Call, scope: Scope, func: Value) -> Value:
+    def _call_spelling(self, spelling: Spelling, node: ast.Call, scope: Scope, func: Value) -> Value:
         if spelling.kind == "class":
             args, nodes = self._bind_args(spelling, node, scope, init=True)
             layer = Value(LAYER, node, op=spelling.op, args=args, arg_nodes=nodes, spelling=spelling)
@@ -996,20 +989,19 @@ class Analyzer:
         return self.make_op(spelling.op, node, args, nodes, spelling=spelling)
 
     @staticmethod
-    def _sequential_items(node: cst.Call, args: dict[str, Value], nodes: dict[str, cst.CSTNode]) -> list[Value]:
+    def _sequential_items(node: ast.Call, args: dict[str, Value], nodes: dict[str, ast.AST]) -> list[Value]:
         """The layers of ``nn.Sequential(a, b, c)`` or ``keras.Sequential([a, b, c])``."""
         by_node = {id(n): args[name] for name, n in nodes.items()}
-        values = [by_node[id(arg.value)] for arg in node.args
-                  if arg.keyword is None and not arg.star and id(arg.value) in by_node]
+        values = [by_node[id(arg)] for arg in node.args if not isinstance(arg, ast.Starred) and id(arg) in by_node]
         if len(values) == 1 and values[0].kind == TUPLE and values[0].items is not None:
             return list(values[0].items)
         return values
 
-    def _call_member(self, func: Value, node: cst.Call, scope: Scope) -> Value:
+    def _call_member(self, func: Value, node: ast.Call, scope: Scope) -> Value:
         receiver: Value = func.ref
         attr: str = func.name or ""
         if receiver.kind == LAYER and receiver.op == "sequential" and attr == "add":
-            args = [self.ev(arg.value, scope) for arg in node.args]
+            args = [self.ev(value, scope) for _, value in _call_arguments(node, with_stars=True)]
             if receiver.items is not None and args:
                 receiver.items.append(args[0])
             return unknown(node)
@@ -1021,25 +1013,26 @@ class Analyzer:
         params = self.table.ops[spelling.op].params if spelling.op in self.table.ops else ()
         first = params[0] if params else "input"
         args = {first: receiver, **args}
-        nodes = {first: func.node.value if isinstance(func.node, cst.Attribute) else func.node, **nodes}
+        nodes = {first: func.node.value if isinstance(func.node, ast.Attribute) else func.node, **nodes}
         value = self.make_op(spelling.op, node, args, nodes, spelling=spelling, method=True)
         if receiver.kind in (INSTANCE, LAYER) and self.is_passthrough(spelling.op):
             return receiver  # model.cuda().half() is still the model
         return value
 
-    def _plain_method_call(self, receiver: Value, attr: str, node: cst.Call, scope: Scope) -> None:
+    def _plain_method_call(self, receiver: Value, attr: str, node: ast.Call, scope: Scope) -> None:
         """A method that is no canonical op (``loss.backward()``, ``model.compile(...)``).
 
         Rules can still ask for it as the pseudo-op ``@method:<name>``; its
         arguments are bound as ``self``, ``_0``, ``_1``, ... and by keyword.
         """
         key = f"@method:{attr}"
-        args, nodes = _generic_args(node, [self.ev(arg.value, scope) for arg in node.args])
+        args, nodes = _generic_args(node, [self.ev(value, scope)
+                                           for _, value in _call_arguments(node, with_stars=True)])
         args["self"] = receiver
         if key in self.hooks:
             self.fire(key, Value(OP, node, op=key, args=args, arg_nodes=nodes), scope)
 
-    def _call_layer(self, layer: Value, node: cst.Call, scope: Scope, evaluated: list[Value] | None = None,
+    def _call_layer(self, layer: Value, node: ast.Call, scope: Scope, evaluated: list[Value] | None = None,
                     ) -> Value:
         spelling: Spelling | None = layer.spelling
         if spelling is None:
@@ -1053,7 +1046,7 @@ class Analyzer:
             return value
         return self._apply_with(layer, call_args, call_nodes, node)
 
-    def apply_layer(self, layer: Value, x: Value, node: cst.CSTNode) -> Value:
+    def apply_layer(self, layer: Value, x: Value, node: ast.AST) -> Value:
         """``layer(x)`` for a layer value held in a Sequential."""
         if layer.kind == INSTANCE:
             return self.call_instance(layer.ref, node)
@@ -1065,8 +1058,8 @@ class Analyzer:
             return x
         return self._apply_with(layer, {"input": x}, {}, node)
 
-    def _apply_with(self, layer: Value, call_args: dict[str, Value], call_nodes: dict[str, cst.CSTNode],
-                    node: cst.CSTNode) -> Value:
+    def _apply_with(self, layer: Value, call_args: dict[str, Value], call_nodes: dict[str, ast.AST],
+                    node: ast.AST) -> Value:
         op = layer.op or ""
         if op == "functional_model":
             outputs = layer.args.get("outputs")
@@ -1086,7 +1079,7 @@ class Analyzer:
 
     # -- op values and hooks ---------------------------------------------------
 
-    def make_op(self, op: str, node: cst.CSTNode, args: dict[str, Value], arg_nodes: dict[str, cst.CSTNode],
+    def make_op(self, op: str, node: ast.AST, args: dict[str, Value], arg_nodes: dict[str, ast.AST],
                 *, spelling: Spelling | None = None, method: bool = False) -> Value:
         info = self.table.ops.get(op)
         passthrough = op == "getitem" or (info is not None and "passthrough" in info.tags)
@@ -1153,48 +1146,76 @@ class Analyzer:
 # -- helpers --------------------------------------------------------------------
 
 
-def _generic_args(node: cst.Call, values: list[Value]) -> tuple[dict[str, Value], dict[str, cst.CSTNode]]:
+def _leaves(stmt: ast.stmt, scope: Scope) -> bool:
+    return True  # break / continue: the rest of the block does not run
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    return target  # ast targets evaluate the same as loads for our purposes
+
+
+def _call_arguments(node: ast.Call, *, with_stars: bool = False) -> list[tuple[str | None, ast.expr | None]]:
+    """A call's arguments in order: (keyword or None, value node).
+
+    ``*args`` comes back as a Starred node with no keyword and ``**kwargs`` with the
+    keyword ``"**"``; without ``with_stars`` both come back with a None value, so
+    callers that bind parameters can tell they cannot.
+    """
+    found: list[tuple[str | None, ast.expr | None]] = []
+    for arg in node.args:
+        if isinstance(arg, ast.Starred) and not with_stars:
+            found.append((None, None))
+        else:
+            found.append((None, arg))
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            found.append(("**", keyword.value if with_stars else None))
+        else:
+            found.append((keyword.arg, keyword.value))
+    return found
+
+
+def _generic_args(node: ast.Call, values: list[Value]) -> tuple[dict[str, Value], dict[str, ast.AST]]:
     """Arguments of a call that is no canonical op: ``_0``, ``_1``, ... and keywords by name."""
     args: dict[str, Value] = {}
-    nodes: dict[str, cst.CSTNode] = {}
+    nodes: dict[str, ast.AST] = {}
     index = 0
-    for arg, value in zip(node.args, values):
-        if arg.star:
+    for (keyword, value_node), value in zip(_call_arguments(node, with_stars=True), values):
+        if isinstance(value_node, ast.Starred) or keyword == "**":
             continue
-        if arg.keyword is not None:
-            name = arg.keyword.value
+        if keyword is not None:
+            name = keyword
         else:
             name, index = f"_{index}", index + 1
         args[name] = value
-        nodes[name] = arg.value
+        nodes[name] = value_node
     return args, nodes
 
 
-def _assumptions(test: cst.BaseExpression, outcome: bool) -> list[tuple[str, str, float]]:
+def _assumptions(test: ast.expr, outcome: bool) -> list[tuple[str, str, float]]:
     """(name, op, bound) facts that hold where ``test`` evaluates to ``outcome``."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _assumptions(test.expression, not outcome)
-    if isinstance(test, cst.BooleanOperation):
-        both = isinstance(test.operator, cst.And) == outcome  # a and b true / a or b false
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _assumptions(test.operand, not outcome)
+    if isinstance(test, ast.BoolOp):
+        both = isinstance(test.op, ast.And) == outcome  # a and b true / a or b false
         if both:
-            return _assumptions(test.left, outcome) + _assumptions(test.right, outcome)
+            return [fact for value in test.values for fact in _assumptions(value, outcome)]
         return []
-    if isinstance(test, cst.Name) and test.value not in ("True", "False", "None"):
-        return [(test.value, "ne", 0.0)] if outcome else []
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        target = test.comparisons[0]
-        op = COMPARE_OPS.get(type(target.operator))
+    if isinstance(test, ast.Name):
+        return [(test.id, "ne", 0.0)] if outcome else []
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op = COMPARE_OPS.get(type(test.ops[0]))
         if op not in F.NEGATED:
             return []
-        left, right = test.left, target.comparator
+        left, right = test.left, test.comparators[0]
         bound = _literal_number(right)
-        if isinstance(left, cst.Name) and bound is not None:
-            name = left.value
+        if isinstance(left, ast.Name) and bound is not None:
+            name = left.id
         else:
             bound = _literal_number(left)
-            if not isinstance(right, cst.Name) or bound is None:
+            if not isinstance(right, ast.Name) or bound is None:
                 return []
-            name, op = right.value, FLIP_COMPARISON[op]
+            name, op = right.id, FLIP_COMPARISON[op]
         return [(name, op if outcome else F.NEGATED[op], bound)]
     return []
 
@@ -1202,14 +1223,14 @@ def _assumptions(test: cst.BaseExpression, outcome: bool) -> list[tuple[str, str
 FLIP_COMPARISON = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq", "ne": "ne"}
 
 
-def _literal_number(node: cst.BaseExpression) -> float | None:
+def _literal_number(node: ast.expr) -> float | None:
     negative = False
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node, negative = node.expression, True
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node, negative = node.operand, True
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         try:
-            number = float(node.evaluated_value)
-        except (ValueError, OverflowError):
+            number = float(node.value)
+        except OverflowError:
             return None
         return -number if negative else number
     return None
@@ -1247,7 +1268,7 @@ def join_values(a: Value, b: Value) -> Value:
     return Value(UNKNOWN_KIND, a.node, facts=F.join(a.facts, b.facts), items=alternatives[:8])
 
 
-def _join_all(values: list[Value], node: cst.CSTNode) -> Value:
+def _join_all(values: list[Value], node: ast.AST) -> Value:
     if not values:
         return unknown(node)
     result = values[0]
@@ -1258,54 +1279,50 @@ def _join_all(values: list[Value], node: cst.CSTNode) -> Value:
     return result
 
 
-def _element_of(iterable: Value, target: cst.CSTNode) -> Value:
+def _element_of(iterable: Value, target: ast.AST) -> Value:
     return unknown(target)
 
 
-def _dotted(node: cst.CSTNode) -> str | None:
+def _dotted(node: ast.AST) -> str | None:
     parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
         node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
         return ".".join(reversed(parts))
-    if isinstance(node, cst.Call):
+    if isinstance(node, ast.Call):
         return _dotted(node.func)
     return None
 
 
-def _inner_statements(stmt: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-    if isinstance(stmt, cst.If):
-        found.extend(stmt.body.body)
-        if stmt.orelse is not None:
-            found.extend(_inner_statements(stmt.orelse) if isinstance(stmt.orelse, cst.If) else stmt.orelse.body.body)
-    elif isinstance(stmt, (cst.Try, cst.TryStar)):
-        found.extend(stmt.body.body)
+def _inner_statements(stmt: ast.stmt) -> list[ast.stmt]:
+    found: list[ast.stmt] = []
+    if isinstance(stmt, ast.If):
+        found.extend(stmt.body)
+        found.extend(stmt.orelse)
+    elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+        found.extend(stmt.body)
         for handler in stmt.handlers:
-            found.extend(handler.body.body)
-        if stmt.orelse is not None:
-            found.extend(stmt.orelse.body.body)
-        if stmt.finalbody is not None:
-            found.extend(stmt.finalbody.body.body)
-    elif isinstance(stmt, cst.With):
-        found.extend(stmt.body.body)
+            found.extend(handler.body)
+        found.extend(stmt.orelse)
+        found.extend(stmt.finalbody)
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        found.extend(stmt.body)
     return found
 
 
-def _walk_statements(suite: cst.BaseSuite) -> Iterable[cst.CSTNode]:
+def _walk_statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:
     """Statements of a body, descending into compound statements but not into defs."""
-    stack = list(suite.body)
+    stack = list(body)
     while stack:
         stmt = stack.pop()
         yield stmt
-        if isinstance(stmt, (cst.If, cst.Try, cst.TryStar, cst.With)):
+        if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith)) or type(stmt).__name__ == "TryStar":
             stack.extend(_inner_statements(stmt))
-        elif isinstance(stmt, (cst.For, cst.While)):
-            stack.extend(stmt.body.body)
-            if stmt.orelse is not None:
-                stack.extend(stmt.orelse.body.body)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            stack.extend(stmt.body)
+            stack.extend(stmt.orelse)
 
 
 def _activation_name(value: Value | None) -> str | None:

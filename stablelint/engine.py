@@ -1,10 +1,10 @@
 """The core every front end calls: ``lint_source(text, path, rules)``.
 
-Prefilter on text, parse with libcst, run the dataflow analysis with the
-selected rules hooked to the ops they care about, then turn what they
-reported into diagnostics: one finding per spot (a rule that ``overrides``
-another wins at the same node), positions computed lazily for reported
-nodes only, suppression comments applied.  Problems with the source become
+Prefilter on text, parse (CPython's ``ast``), run the dataflow analysis
+with the selected rules hooked to the ops they care about, then turn what
+they reported into diagnostics: one finding per spot (a rule that
+``overrides`` another wins at the same node), positions converted to
+characters for reported nodes only, suppression comments applied.  Problems with the source become
 SL000 findings; an exception inside a rule becomes a ``FileError`` naming
 the rule and the file, and the other rules still run.
 """
@@ -18,12 +18,12 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-import libcst as cst
+import ast
 
 from .checks import Report
 from .dataflow import Analyzer, Context
 from .diagnostic import Diagnostic, FileError, FileResult, Fix, Position
-from .positions import LineIndex, node_ranges
+from .positions import SourceText
 from .render import Renderer
 from .rulebook import CompiledRule, RuleSet
 from .source import SourceProblem, parse
@@ -38,10 +38,9 @@ _AUTODIFF = re.compile(
     r"\boptim\b|optimizers?\.|\boptax\b|keras\.Model|\bModel\)|layers\.Layer|\bLayer\)|linen|"
     r"Parameter\(|requires_grad|training_step|\bVariable\(|jax\.jvp|jax\.vjp|custom_vjp|\bloss\b"
 )
-_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
-# libcst's native parser and the analysis both recurse along the syntax tree;
-# deeply nested or very long expressions (generated code) overflow the default
-# C stack and crash the process.  Each file is therefore handled on a thread
+# The parser and the analysis both recurse along the syntax tree; deeply nested or
+# very long expressions (generated code) overflow the default C stack and crash
+# the process.  Each file is therefore handled on a thread
 # with a large stack (reserved, not committed, memory) and a matching limit.
 _STACK_BYTES = 512 * 1024 * 1024
 _RECURSION_LIMIT = 60_000
@@ -76,7 +75,7 @@ def on_big_stack(fn: Callable[..., T], *args, **kwargs) -> T:
 @dataclass
 class _Pending:
     rule: CompiledRule
-    node: cst.CSTNode
+    node: ast.AST
     message: str
     fix: Fix | None
 
@@ -119,7 +118,7 @@ def problem_result(path: str, problem: SourceProblem, rules: RuleSet) -> FileRes
     return result
 
 
-def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule], result: FileResult) -> FileResult:
+def _analyze(module: ast.Module, text: str, path: str, active: list[CompiledRule], result: FileResult) -> FileResult:
     pending: list[_Pending] = []
     broken: set[str] = set()
     hooks: dict[str, list] = {}
@@ -129,7 +128,7 @@ def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule
         checker = compiled.checker
         rule_id = compiled.rule.id
 
-        def sink(node: cst.CSTNode, message: str, fix: Fix | None) -> None:
+        def sink(node: ast.AST, message: str, fix: Fix | None) -> None:
             pending.append(_Pending(compiled, node, message, fix))
 
         def hook(value: Value, context: Context) -> None:
@@ -158,7 +157,8 @@ def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule
     analyzer = Analyzer(module, op_table(), hooks)
     if _AUTODIFF.search(text):
         analyzer.flags.add("autodiff")
-    renderer = Renderer(module, analyzer.table, analyzer.module_scope, analyzer.frameworks)
+    source = SourceText(text)
+    renderer = Renderer(source, analyzer.table, analyzer.module_scope, analyzer.frameworks)
     renderer_box.append(renderer)
     try:
         analyzer.run()
@@ -177,21 +177,13 @@ def _analyze(module: cst.Module, text: str, path: str, active: list[CompiledRule
     pending = _one_per_spot(pending)
     if not pending:
         return result
-    ranges = node_ranges(module, [p.node for p in pending] + renderer.line_refs, LineIndex(text))
-    suppressions = LineSuppressions(text.splitlines())
+    suppressions = LineSuppressions(source.lines)
     for item in pending:
-        start, end = ranges.get(item.node, (Position(1, 1), Position(1, 1)))
+        start, end = source.start(item.node), source.end(item.node)
         code = item.rule.rule.id
         if suppressions.suppressed(code, start.line):
             continue
-
-        def line_of(match: re.Match) -> str:
-            node = renderer.line_refs[int(match[1])]
-            found = ranges.get(node)
-            return str(found[0].line) if found else "?"
-
-        message = _PLACEHOLDER.sub(line_of, item.message)
-        result.diagnostics.append(Diagnostic(code, message, path, start, end, severity=item.rule.rule.severity,
+        result.diagnostics.append(Diagnostic(code, item.message, path, start, end, severity=item.rule.rule.severity,
                                              fix=item.fix, rule_name=item.rule.rule.name))
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from .dataflow import SYNTAX_PARAMS
 from .ops import OpTable
-from .values import CONST, OP, RESULT, Value
+from .values import CONST, OP, RESULT, Value, same_syntax
 
 _METAVAR = re.compile(r"\$([A-Za-z_]\w*)")
 _BINOPS = {
@@ -153,9 +153,7 @@ class Match:
 
 
 def _same(a: Value, b: Value) -> bool:
-    if a is b:
-        return True
-    return a.node is not None and b.node is not None and type(a.node) is type(b.node) and a.node.deep_equals(b.node)
+    return a is b or same_syntax(a.node, b.node)
 
 
 class Matcher:

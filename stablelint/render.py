@@ -3,44 +3,61 @@
 Messages name the spelling found (``F.softmax``, ``.log()``) and the one to
 use, written with the framework and alias the file already imports
 (``F.log_softmax``, ``tf.nn.log_softmax``, ``x.log_softmax(...)``).
-Source lines in messages are placeholders resolved once positions are
-known (positions are computed lazily, for reported nodes only).
 """
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from .ops import OpTable, Spelling
+from .positions import SourceText
 from .values import MODULE, OP, RESULT, Value
 
 
 class Renderer:
-    def __init__(self, module: cst.Module, table: OpTable, module_scope, frameworks: set[str]):
-        self.module = module
+    def __init__(self, source: SourceText, table: OpTable, module_scope, frameworks: set[str]):
+        self.source = source
         self.table = table
         self.module_scope = module_scope  # the dataflow's module Scope: imports and globals
         self.frameworks = frameworks  # frameworks the file imports
-        self.line_refs: list[cst.CSTNode] = []
 
     # -- text -------------------------------------------------------------------
 
-    def text(self, node: cst.CSTNode | None, limit: int = 60) -> str:
+    def segment(self, node: ast.AST | None) -> str:
+        """The exact source text of ``node``."""
+        return self.source.segment(node) if node is not None else ""
+
+    def text(self, node: ast.AST | None, limit: int = 60) -> str:
+        """The source text of ``node`` on one line, shortened to ``limit`` characters."""
         if node is None:
             return "..."
-        code = " ".join(self.module.code_for_node(node).split())
+        code = " ".join(self.source.segment(node).split())
+        if not code:
+            return "..."
         if len(code) > limit:
             code = code[: limit - 3].rstrip() + "..."
         return code
 
-    def short(self, node: cst.CSTNode | None, value: Value | None = None, limit: int = 32) -> str:
+    def short(self, node: ast.AST | None, value: Value | None = None, limit: int = 32) -> str:
         """Source text of an operand, or ``f(...)`` when it is a long call."""
         text = self.text(node, 1000)
         if len(text) <= limit:
             return text
-        if value is not None and value.kind == OP and value.node is node and isinstance(node, cst.Call):
+        if value is not None and value.kind == OP and value.node is node and isinstance(node, ast.Call):
             return self.call(value)
         return self.text(node, limit)
+
+    def receiver(self, attribute: ast.Attribute, limit: int = 30) -> str:
+        """The receiver of ``x.method`` as written, with its parentheses: ``(a / t)`` in ``(a / t).softmax``.
+
+        ast positions leave parentheses out; when the attribute starts before its receiver,
+        the source put the receiver in parentheses.
+        """
+        value = attribute.value
+        text = self.text(value, limit - 2)
+        if self.source.start(attribute) != self.source.start(value):
+            return f"({text})"
+        return text
 
     @staticmethod
     def is_python_scalar(value: Value | None) -> bool:
@@ -53,20 +70,20 @@ class Renderer:
         return value.kind == OP and (value.op in ("item", "len") or (spelling is not None
                                                                       and spelling.qualname == "builtins.float"))
 
-    def line(self, node: cst.CSTNode) -> str:
-        """A placeholder for the line of ``node``, filled in after positions are known."""
-        self.line_refs.append(node)
-        return f"\x00{len(self.line_refs) - 1}\x00"
+    @staticmethod
+    def line(node: ast.AST) -> str:
+        """The line ``node`` starts on, for messages."""
+        return str(getattr(node, "lineno", "?"))
 
     # -- spellings ----------------------------------------------------------------
 
     def callee(self, value: Value) -> str:
         """How the op producing ``value`` is written: ``torch.log``, ``.log``, ``nn.BCELoss``."""
         node = value.node
-        if value.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            return "." + node.func.attr.value
-        if isinstance(node, cst.Call):
-            if isinstance(node.func, cst.Call):  # a layer built and applied at once: Dense(1)(x)
+        if value.method and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            return "." + node.func.attr
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Call):  # a layer built and applied at once: Dense(1)(x)
                 return self.text(node.func.func, 40) + "(...)"
             return self.text(node.func, 40)
         return value.op or "?"
@@ -74,11 +91,16 @@ class Renderer:
     def call(self, value: Value, inner: str = "...") -> str:
         """``torch.log(...)``, ``x.log()``-style rendering of a call value."""
         node = value.node
-        if value.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            receiver = self.text(node.func.value, 30) if inner == "..." else inner
-            more = "..." if node.args else ""
-            return f"{receiver}.{node.func.attr.value}({more})"
-        if isinstance(node, cst.Call):
+        if value.method and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if inner == "...":
+                receiver = self.receiver(node.func, 30)
+            elif self.source.start(node.func) != self.source.start(node.func.value) and not inner.startswith("("):
+                receiver = f"({inner})"  # the source has the receiver in parentheses: (a * 2).sqrt()
+            else:
+                receiver = inner
+            more = "..." if node.args or node.keywords else ""
+            return f"{receiver}.{node.func.attr}({more})"
+        if isinstance(node, ast.Call):
             return f"{self.callee(value)}({inner})"
         return self.text(node, 40)
 
@@ -128,10 +150,10 @@ class Renderer:
         for value in spellings:
             node = value.node
             spelling: Spelling = value.spelling
-            if value.method or not isinstance(node, cst.Call) or spelling.kind != "function":
+            if value.method or not isinstance(node, ast.Call) or spelling.kind != "function":
                 continue
             func = node.func
-            if isinstance(func, cst.Attribute):
+            if isinstance(func, ast.Attribute):
                 alias = self.text(func.value, 80)
                 candidate = self.table.lookup(f"{spelling.module}.{op}")
                 if candidate is not None and candidate.op == op:
@@ -171,7 +193,7 @@ class Renderer:
             value = value.via
         return value
 
-    def origin(self, arg_node: cst.CSTNode | None, arg_value: Value, matched: Value) -> str:
+    def origin(self, arg_node: ast.AST | None, arg_value: Value, matched: Value) -> str:
         """Where a value reached through a variable or a call came from, or ''."""
         if arg_node is None or matched.node is None or matched.kind != OP or _contains(arg_node, matched.node):
             return ""
@@ -179,30 +201,30 @@ class Renderer:
         produced = f"the output of {self.call(matched)} on line {where}"
         if arg_value.kind == RESULT and arg_value.ref is not None:
             function = f"{arg_value.ref.qualname}()"
-            if isinstance(arg_node, cst.Call):
+            if isinstance(arg_node, ast.Call):
                 return f"{function} returns {produced}"
             return f"'{self.text(arg_node, 30)}' comes from {function}, which returns {produced}"
-        if isinstance(arg_node, (cst.Name, cst.Attribute)):
+        if isinstance(arg_node, (ast.Name, ast.Attribute)):
             return f"'{self.text(arg_node, 30)}' is {produced}"
         return f"{self.text(arg_node, 30)} is {produced}"
 
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
     """Whether ``inner`` is ``outer`` or directly reached through call/attribute structure."""
     stack = [outer]
     while stack:
         node = stack.pop()
         if node is inner:
             return True
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             stack.append(node.func)
-            stack.extend(a.value for a in node.args)
-        elif isinstance(node, cst.Attribute):
+            stack.extend(node.args)
+            stack.extend(k.value for k in node.keywords)
+        elif isinstance(node, ast.Attribute):
             stack.append(node.value)
-        elif isinstance(node, cst.BinaryOperation):
+        elif isinstance(node, ast.BinOp):
             stack.extend((node.left, node.right))
-        elif isinstance(node, cst.UnaryOperation):
-            stack.append(node.expression)
-        elif isinstance(node, cst.Subscript):
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Subscript):
             stack.append(node.value)
     return False
-

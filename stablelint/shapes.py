@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
-import libcst as cst
+import ast
 
 from .values import CONST, OP, RESULT, TUPLE, Value
 
@@ -38,7 +38,7 @@ GRID = "grid"  # arange/linspace: a grid, made to be compared with everything
 class Evidence:
     """Where a shape was established, for messages."""
 
-    node: cst.CSTNode  # its line is quoted
+    node: ast.AST  # its line is quoted
     label: str | None = None  # how to name it; None: the source text at ``node``
     method: bool = False  # ``node`` is a method call: name it ``.view(-1)``
 
@@ -109,7 +109,7 @@ def int_list(value: Value | None) -> list[int] | None:
     return None
 
 
-def _evidence(value: Value, label: str | None = None, node: cst.CSTNode | None = None) -> Evidence | None:
+def _evidence(value: Value, label: str | None = None, node: ast.AST | None = None) -> Evidence | None:
     where = node if node is not None else value.node
     return Evidence(where, label, value.method and label is None) if where is not None else None
 
@@ -232,8 +232,7 @@ def _int_valued(value: Value) -> bool:
         inner = value.args.get("input")
         node = value.node
         return (inner is not None and inner.kind == OP and inner.op in ("shape", "shape_of", "size")
-                and isinstance(node, cst.Subscript) and len(node.slice) == 1
-                and isinstance(node.slice[0].slice, cst.Index))
+                and isinstance(node, ast.Subscript) and not isinstance(node.slice, (ast.Slice, ast.Tuple)))
     return False
 
 
@@ -241,17 +240,15 @@ def _positional(value: Value, first: str) -> list[Value] | None:
     """The positional arguments of the call from the one bound to ``first`` on (``view(b, t, -1)``)."""
     node = value.node
     start = value.arg_nodes.get(first)
-    if not isinstance(node, cst.Call) or start is None:
-        return None
+    if not isinstance(node, ast.Call) or start is None or any(k.arg is None for k in node.keywords):
+        return None  # **kwargs could hold anything
     by_node = {id(n): v for n, v in ((value.arg_nodes[k], value.args[k]) for k in value.arg_nodes if k in value.args)}
     found: list[Value] = []
     for arg in node.args:
-        if arg.keyword is not None:
-            continue
-        if arg.star:
+        if isinstance(arg, ast.Starred):
             return None
-        if found or arg.value is start:
-            item = by_node.get(id(arg.value))
+        if found or arg is start:
+            item = by_node.get(id(arg))
             if item is None:
                 return None
             found.append(item)
@@ -589,8 +586,8 @@ def _getitem(args: dict[str, Value], value: Value) -> Shape | None:
     node = value.node
     if shape is None:
         return None
-    if isinstance(node, cst.Attribute):  # x.T, x.mT, x.data, x.real
-        attr = node.attr.value
+    if isinstance(node, ast.Attribute):  # x.T, x.mT, x.data, x.real
+        attr = node.attr
         if attr in ("data", "real"):
             return shape
         if attr == "T" and shape.rank is not None:
@@ -599,34 +596,35 @@ def _getitem(args: dict[str, Value], value: Value) -> Shape | None:
             dims = shape.dims[:-2] + (shape.dims[-1], shape.dims[-2])
             return replace(shape, dims=dims)
         return None
-    if not isinstance(node, cst.Subscript):
+    if not isinstance(node, ast.Subscript):
         return None
-    items = [_index_kind(element) for element in node.slice]
+    elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    items = [_index_kind(element) for element in elements]
     if any(item is None for item in items):
         return None
     return _apply_index(shape, items, _evidence(value))  # type: ignore[arg-type]
 
 
 # An index item: ("new",) for None, ("int",), ("slice", size or None), ("...",)
-def _index_kind(element: cst.SubscriptElement) -> tuple | None:
-    inner = element.slice
-    if isinstance(inner, cst.Slice):
-        return ("slice", _slice_size(inner))
-    if not isinstance(inner, cst.Index) or inner.star is not None:
+def _index_kind(item: ast.expr) -> tuple | None:
+    if isinstance(item, ast.Slice):
+        return ("slice", _slice_size(item))
+    if isinstance(item, ast.Starred):
         return None
-    item = inner.value
-    if isinstance(item, cst.Name) and item.value in ("None", "newaxis"):
+    if isinstance(item, ast.Constant) and item.value is None:
         return ("new",)
-    if isinstance(item, cst.Attribute) and item.attr.value == "newaxis":
+    if isinstance(item, ast.Name) and item.id == "newaxis":
         return ("new",)
-    if isinstance(item, cst.Ellipsis):
+    if isinstance(item, ast.Attribute) and item.attr == "newaxis":
+        return ("new",)
+    if isinstance(item, ast.Constant) and item.value is Ellipsis:
         return ("...",)
     if _literal_int(item) is not None:
         return ("int",)
     return None  # a tensor or a variable: advanced indexing, or an int we cannot tell from a slice
 
 
-def _slice_size(piece: cst.Slice) -> int | None | str:
+def _slice_size(piece: ast.Slice) -> int | None | str:
     """The size a slice keeps: "same" for ``:``, 1 for ``:1`` / ``0:1`` / ``-1:``, else unknown."""
     lower, upper, step = piece.lower, piece.upper, piece.step
     if step is not None:
@@ -642,12 +640,13 @@ def _slice_size(piece: cst.Slice) -> int | None | str:
     return None
 
 
-def _literal_int(node: cst.BaseExpression | None) -> int | None:
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0)
-    if (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
-            and isinstance(node.expression, cst.Integer)):
-        return -int(node.expression.value, 0)
+def _literal_int(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int)
+            and not isinstance(node.operand.value, bool)):
+        return -node.operand.value
     return None
 
 
@@ -765,7 +764,7 @@ def infer_shape(op: str, args: dict[str, Value], value: Value) -> Shape | None:
     return handler(args, value)
 
 
-def note_rank(value: Value | None, rank: int, where: cst.CSTNode) -> None:
+def note_rank(value: Value | None, rank: int, where: ast.AST) -> None:
     """``b, t, d = x.shape`` proves x has ``rank`` axes; record it if nothing better is known."""
     if value is None or value.kind not in (OP, RESULT, "param") or value.shape is not None:
         return

@@ -1,4 +1,4 @@
-"""Reading and parsing source: bytes to text (PEP 263, BOM) and text to libcst.
+"""Reading and parsing source: bytes to text (PEP 263, BOM) and text to a syntax tree.
 
 Problems become ``SourceProblem``s with a message and a 1-based position,
 which the engine reports as SL000 findings instead of raising.
@@ -10,9 +10,8 @@ import ast
 import codecs
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass
-
-import libcst as cst
 
 
 @dataclass
@@ -51,30 +50,15 @@ def decode(data: bytes) -> DecodedSource:
     return DecodedSource(text, encoding, bom)
 
 
-def parse(text: str) -> cst.Module:
-    """Parse with libcst; on failure explain with CPython's message where it has one."""
+def parse(text: str) -> ast.Module:
+    """Parse with CPython's parser; a syntax error becomes a SourceProblem with its position."""
     try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        problem = SourceProblem(_libcst_message(exc), exc.raw_line, exc.raw_column + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
+            return ast.parse(text[1:] if text.startswith("\ufeff") else text)
+    except SyntaxError as exc:
+        raise SourceProblem(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+    except ValueError as exc:  # e.g. null bytes
+        raise SourceProblem(f"cannot parse file: {exc}") from None
     except (RecursionError, MemoryError):
         raise SourceProblem("file is too deeply nested to parse") from None
-    except Exception as exc:  # noqa: BLE001 - the native parser raises odd types on odd input
-        problem = SourceProblem(f"cannot parse file: {exc}")
-    try:
-        ast.parse(text)
-    except SyntaxError as exc:
-        message = f"syntax error: {exc.msg}"
-        raise SourceProblem(message, exc.lineno or problem.line, (exc.offset or 1)) from None
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    raise problem
-
-
-def _libcst_message(exc: cst.ParserSyntaxError) -> str:
-    message = exc.message
-    if message.startswith("parser error: "):
-        message = message[len("parser error: "):]
-    if message.startswith("error at "):
-        message = message.split(": ", 1)[-1]
-    return f"syntax error: {message}"

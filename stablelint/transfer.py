@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import facts as F
 from .facts import CLOSED, INF, OPEN, ROUNDS, Facts, Interval, Why
-from .values import Value
+from .values import Value, same_syntax
 
 Args = dict[str, Value]
 Nodes = dict[str, object]
@@ -45,10 +45,7 @@ def _any_growth(*parts: Facts) -> Why | None:
 
 def same_source(a: Value, b: Value, a_node: object, b_node: object) -> bool:
     """Whether two operands are the same value: one object, or the same syntax in one expression."""
-    if a is b:
-        return True
-    return (a_node is not None and b_node is not None and type(a_node) is type(b_node)
-            and a_node.deep_equals(b_node))
+    return a is b or same_syntax(a_node, b_node)
 
 
 MAX_REDUCTIONS = ("max", "amax", "logsumexp", "adaptive_max_pool")

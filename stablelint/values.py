@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import libcst as cst
+import ast
 
 from .facts import UNKNOWN, Facts
 
@@ -42,12 +42,12 @@ class Value:
     def __init__(
         self,
         kind: str,
-        node: cst.CSTNode | None = None,
+        node: ast.AST | None = None,
         *,
         op: str | None = None,
         facts: Facts = UNKNOWN,
         args: dict[str, Value] | None = None,
-        arg_nodes: dict[str, cst.CSTNode] | None = None,
+        arg_nodes: dict[str, ast.AST] | None = None,
         const: Any = None,
         spelling: Any = None,
         method: bool = False,
@@ -93,5 +93,14 @@ class Value:
         return self.args.get(name)
 
 
-def unknown(node: cst.CSTNode | None = None) -> Value:
+def unknown(node: ast.AST | None = None) -> Value:
     return Value(UNKNOWN_KIND, node)
+
+
+def same_syntax(a: object, b: object) -> bool:
+    """Two syntax trees that read the same (``x.max()`` written twice in one expression)."""
+    if a is b:
+        return True
+    if not isinstance(a, ast.AST) or not isinstance(b, ast.AST) or type(a) is not type(b):
+        return False
+    return ast.dump(a) == ast.dump(b)

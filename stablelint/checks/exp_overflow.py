@@ -8,7 +8,7 @@ like ``lam`` does (the square is a coefficient at least 1 that scales it), and
 from __future__ import annotations
 
 from . import Checker, Report
-from .logexp_support import unwrap
+from .logexp_support import operand_short, unwrap
 from ..dataflow import Context
 from ..values import OP, Value
 
@@ -30,7 +30,7 @@ class Check(Checker):
         if not _grows_in_data(argument, context):
             return
         node = value.arg_nodes.get("input")
-        subject = render.short(node, argument)
+        subject = operand_short(render, value)
         origin = render.origin(node, argument, render.source_of(argument))
         why = f" ({origin})" if origin else ""
         report(value.node,
@@ -47,8 +47,7 @@ class Check(Checker):
         if argument is None or argument.facts.bounded_above:
             return
         render = report.render
-        node = inner.arg_nodes.get("input")
-        subject = render.short(node, argument)
+        subject = operand_short(render, inner)
         exp_call = render.call(inner, subject)
         report(inner.node,
                f"{exp_call} is clamped only after exp is computed, but exp overflows to inf first "

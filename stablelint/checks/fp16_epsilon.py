@@ -9,7 +9,7 @@ one builds.
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from . import Checker, Report
 from ..dataflow import Context
@@ -72,9 +72,10 @@ class Check(Checker):
         if not candidates:
             return
         wide_code = _wide_modules(context, context.analyzer.rule_state(self, list))
+        inside = _nodes_within(wide_code)
         render = report.render
         for literal, where, op_value in candidates.values():
-            if wide_code and _inside_any(op_value.node, wide_code):
+            if op_value.node is not None and id(op_value.node) in inside:
                 continue
             constant = _constant(literal)
             report(constant.node,
@@ -166,7 +167,7 @@ def _device_like(value: Value) -> bool:
 # -- modules the file casts to float32 as a whole --------------------------------------------------
 
 
-def _wide_modules(context: Context, casts: list[tuple[object, str]]) -> list[cst.ClassDef]:
+def _wide_modules(context: Context, casts: list[tuple[object, str]]) -> list[ast.ClassDef]:
     """Class bodies that run in float32: classes cast with .float(), the classes they build, their bases."""
     if not casts:
         return []
@@ -189,35 +190,19 @@ def _wide_modules(context: Context, casts: list[tuple[object, str]]) -> list[cst
     return [info.node for info in context.analyzer.classes.values() if id(info) in wide and id(info) not in narrow]
 
 
-def _called_names(node: cst.ClassDef) -> set[str]:
+def _called_names(node: ast.ClassDef) -> set[str]:
     names: set[str] = set()
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-                func = func.value  # Block.from_config(...): an alternate constructor, or a static helper
-            if isinstance(func, cst.Name):
-                names.add(func.value)
-
-    node.visit(Calls())
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            func = func.value  # Block.from_config(...): an alternate constructor, or a static helper
+        if isinstance(func, ast.Name):
+            names.add(func.id)
     return names
 
 
-def _inside_any(node: cst.CSTNode | None, roots: list[cst.ClassDef]) -> bool:
-    if node is None:
-        return False
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, current: cst.CSTNode) -> bool:
-            nonlocal found
-            if current is node:
-                found = True
-            return not found
-
-    for root in roots:
-        root.visit(Finder())
-        if found:
-            return True
-    return False
+def _nodes_within(roots: list[ast.ClassDef]) -> set[int]:
+    """The ids of every node inside ``roots`` (the trees stay alive with the module, so ids stay unique)."""
+    return {id(node) for root in roots for node in ast.walk(root)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .logexp_support import RewriteCheck, call_text, is_shifted, operand_text, same_value, unwrap
+from .logexp_support import (
+    RewriteCheck, call_text, is_shifted, operand_short, operand_text, same_value, unwrap,
+)
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
@@ -27,7 +29,7 @@ class Check(RewriteCheck):
         ea, eb = match.bindings["EA"], match.bindings["EB"]
         a = operand_text(render, ea.arg_nodes.get("input"), 40, "a")
         b = operand_text(render, eb.arg_nodes.get("input"), 40, "b")
-        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        found = render.call(value, operand_short(render, value, limit=30))
         use = call_text(render, "logaddexp", [value, ea, eb], a, (b,))
         return (f"{found} overflows to inf once a or b exceeds about 88 (float32), and is -inf when both underflow; "
                 f"use {use}")

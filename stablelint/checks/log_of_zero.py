@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Checker, Report
+from .logexp_support import operand_short
 from .support import is_where_guarded, mark_where_guarded
 from ..dataflow import Context
 from ..values import OP, Value
@@ -59,7 +60,7 @@ class Check(Checker):
             if is_where_guarded(self, value, context):  # or floored: both marks share one set
                 continue
             node = value.arg_nodes.get("input")
-            subject = render.short(node, argument)
+            subject = operand_short(render, value)
             why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
             origin = render.origin(node, argument, render.source_of(argument))
             detail = f"{why} ({origin})" if origin else why

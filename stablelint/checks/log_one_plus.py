@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .logexp_support import RewriteCheck, call_text, is_constant, is_integer, operand_text, value_at_defaults
+from .logexp_support import (
+    RewriteCheck, call_text, is_constant, is_integer, operand_short, operand_text, value_at_defaults,
+)
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
@@ -30,7 +32,7 @@ class Check(RewriteCheck):
         name = next((k for k, v in total.args.items() if v is x), "other")
         subject = operand_text(render, total.arg_nodes.get(name), 40, "")
         term, subject = subject or "the added term", subject or "x"
-        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        found = render.call(value, operand_short(render, value, limit=30))
         use = call_text(render, "log1p", [value], subject)
         return (f"{found} loses precision when {term} is small: the sum rounds to 1 once it is below about 6e-8 in "
                 f"float32 (1e-16 in float64), and the log of that is 0; use {use}")

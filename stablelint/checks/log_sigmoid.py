@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .logexp_support import RewriteCheck, call_text, negated, operand_text, origin_note, returned_by
+from .logexp_support import (
+    RewriteCheck, call_text, negated, operand_short, operand_text, origin_note, returned_by,
+)
 from ..dataflow import Context
 from ..patterns import Match
 from ..render import Renderer
@@ -25,7 +27,7 @@ class Check(RewriteCheck):
             subject = "logits"
             owner = f"{inside.qualname}()" if inside is not None else "the model"
             hint = f" on the logits (let {owner} return them before the sigmoid)"
-        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        found = render.call(value, operand_short(render, value, limit=30))
         like = [value, sigmoid]
         if variant == "sigmoid":
             note = origin_note(render, value.arg_nodes.get("input"), value.args.get("input"), sigmoid)

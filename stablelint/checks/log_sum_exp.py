@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, call_text, framework_of, is_shifted, operand_text, origin_note, parenthesize,
-    reduction_args,
+    RewriteCheck, call_text, framework_of, is_shifted, operand_short, operand_text, origin_note,
+    parenthesize, reduction_args,
 )
 from ..dataflow import Context
 from ..patterns import Match
@@ -27,7 +27,7 @@ class Check(RewriteCheck):
         rest = reduction_args(render, total, framework)
         if not rest and framework == "torch":
             subject, rest = f"{parenthesize(subject)}.flatten()", ("0",)  # torch.logsumexp needs a dim
-        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        found = render.call(value, operand_short(render, value, limit=30))
         note = origin_note(render, value.arg_nodes.get("input"), value.args.get("input"), total)
         use = call_text(render, "logsumexp", like, subject, rest, framework)
         return (f"{found} overflows to inf once an element exceeds about 88 (float32), and is -inf when they all "

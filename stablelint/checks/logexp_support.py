@@ -12,15 +12,16 @@ subclass decides whether a match counts (``accept``) and words the message
 
 from __future__ import annotations
 
+import ast
+import io
 import math
-
-import libcst as cst
+import tokenize
 
 from . import Checker, Report
 from ..dataflow import Context
 from ..patterns import Match, Matcher, compile_pattern, root_op
 from ..render import Renderer
-from ..values import CONST, MEMBER, OP, PARAM, RESULT, SYMBOL, UNKNOWN_KIND, Value
+from ..values import CONST, MEMBER, OP, PARAM, RESULT, SYMBOL, UNKNOWN_KIND, Value, same_syntax
 
 FRAMEWORK_ORDER = ("torch", "tensorflow", "jax", "numpy")
 
@@ -169,7 +170,7 @@ def same_value(a: Value | None, b: Value | None, context: Context) -> bool:
         return False
     if a is b:
         return True
-    return a.node is not None and b.node is not None and type(a.node) is type(b.node) and a.node.deep_equals(b.node)
+    return a.node is not None and b.node is not None and type(a.node) is type(b.node) and same_syntax(a.node, b.node)
 
 
 def is_constant(value: Value | None, context: Context, depth: int = 0) -> bool:
@@ -247,18 +248,18 @@ def is_shifted(value: Value | None, context: Context, depth: int = 0) -> bool:
     return False
 
 
-def render_name(node: cst.CSTNode | None) -> str:
+def render_name(node: ast.AST | None) -> str:
     """The identifier a value was read from (``x_max``, ``self.max_val``), or ''."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Param):
-        return node.name.value
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.arg):
+        return node.arg
     return ""
 
 
-def operand_leading_to(container: Value, target: Value, context: Context) -> tuple[cst.CSTNode | None, Value | None]:
+def operand_leading_to(container: Value, target: Value, context: Context) -> tuple[ast.AST | None, Value | None]:
     """The argument (syntax and value) of ``container`` through which ``target`` was reached."""
     for name, argument in container.args.items():
         if argument is target or unwrap(argument, context) is target:
@@ -275,7 +276,7 @@ def is_integer(value: Value | None, context: Context, depth: int = 0) -> bool:
     if value.facts.count:
         return True
     node = value.node
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in INTEGER_BUILTINS:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in INTEGER_BUILTINS:
         return True
     if value.kind == OP:
         if value.op in INTEGER_OPS:
@@ -304,29 +305,29 @@ def is_integer(value: Value | None, context: Context, depth: int = 0) -> bool:
 def _selected_from_integers(value: Value) -> bool:
     """``labels.masked_select(mask)``: an unresolved element selection from an integer-named tensor."""
     node = value.node
-    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in SELECTION_METHODS):
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SELECTION_METHODS):
         return False
     receiver = node.func.value
-    while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) \
-            and receiver.func.attr.value in SELECTION_METHODS:
+    while isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) \
+            and receiver.func.attr in SELECTION_METHODS:
         receiver = receiver.func.value
-    if isinstance(receiver, cst.Name):
-        return _is_integer_identifier(receiver.value)
-    if isinstance(receiver, cst.Attribute):
-        return _is_integer_identifier(receiver.attr.value)
+    if isinstance(receiver, ast.Name):
+        return _is_integer_identifier(receiver.id)
+    if isinstance(receiver, ast.Attribute):
+        return _is_integer_identifier(receiver.attr)
     return False
 
 
 def _integer_name(value: Value) -> bool:
     name = value.name
     node = value.node
-    if name is None and isinstance(node, cst.Param):
-        name = node.name.value
-    if name is None and isinstance(node, cst.Attribute):
-        name = node.attr.value
-    if name is None and isinstance(node, cst.Name):
-        name = node.value
+    if name is None and isinstance(node, ast.arg):
+        name = node.arg
+    if name is None and isinstance(node, ast.Attribute):
+        name = node.attr
+    if name is None and isinstance(node, ast.Name):
+        name = node.id
     return _is_integer_identifier(name)
 
 
@@ -444,23 +445,40 @@ def _smallest_magnitude(value: Value | None) -> float:
     return 0.0
 
 
-def _sign_flip_magnitude(node: cst.CSTNode | None) -> float:
+def _sign_flip_magnitude(node: ast.AST | None) -> float:
     """``copysign(2, y)`` -> 2: a literal magnitude given the sign of something else."""
-    if not isinstance(node, cst.Call) or not node.args:
+    arguments = call_arguments(node) if isinstance(node, ast.Call) else []
+    if not arguments:
         return math.inf
     func = node.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     if name not in SIGN_FLIP_FUNCTIONS:
         return math.inf
-    literal = node.args[0].value
-    if isinstance(literal, cst.UnaryOperation) and isinstance(literal.operator, cst.Minus):
-        literal = literal.expression
-    if isinstance(literal, (cst.Integer, cst.Float)):
+    literal = arguments[0]
+    if isinstance(literal, ast.UnaryOp) and isinstance(literal.op, ast.USub):
+        literal = literal.operand
+    if is_number_literal(literal):
         try:
-            return abs(float(literal.evaluated_value))
-        except (TypeError, ValueError):
+            return abs(float(literal.value))
+        except (TypeError, ValueError, OverflowError):
             return math.inf
     return math.inf
+
+
+def call_arguments(node: ast.Call) -> list[ast.expr]:
+    """The argument expressions of a call in the order written, positional and keyword alike
+    (``*args`` and ``**kwargs`` give the starred expression)."""
+    parts: list[ast.expr] = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+    if node.keywords:
+        parts.extend(k.value for k in node.keywords)
+        parts.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    return parts
+
+
+def is_number_literal(node: ast.AST | None) -> bool:
+    """An int or float literal (not a bool, a complex number or a string)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
 
 
 def cannot_overflow_exp(argument: Value | None, context: Context, dtypes: tuple[str, ...]) -> bool:
@@ -483,7 +501,7 @@ def framework_of(render: Renderer, like: list[Value]) -> str:
 
 
 def uses_methods(like: list[Value]) -> bool:
-    return any(v.kind == OP and v.method and isinstance(v.node, cst.Call) for v in like)
+    return any(v.kind == OP and v.method and isinstance(v.node, ast.Call) for v in like)
 
 
 def method_name(render: Renderer, op: str, framework: str) -> str | None:
@@ -508,10 +526,10 @@ def function_name(render: Renderer, op: str, like: list[Value], framework: str |
         candidates.sort(key=lambda q: not q.startswith("keras."))
     # 1. the module (and alias) of a call the finding is about: F.sigmoid -> F.logsigmoid
     for value in like:
-        if value.kind != OP or value.spelling is None or value.method or not isinstance(value.node, cst.Call):
+        if value.kind != OP or value.spelling is None or value.method or not isinstance(value.node, ast.Call):
             continue
         func = value.node.func
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, ast.Attribute):
             continue
         module = render.table.normalize(value.spelling.module)
         for qualname in candidates:
@@ -543,17 +561,73 @@ def call_text(render: Renderer, op: str, like: list[Value], subject: str, rest: 
 
 def parenthesize(text: str) -> str:
     """``text`` safe as a method receiver or an operand."""
-    try:
-        node = cst.parse_expression(text)
-    except Exception:  # noqa: BLE001 - placeholder text such as '...'
+    node = _parse_expression(text)
+    if node is None:  # placeholder text such as 'x, y = ...'
         return text
-    if isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)) \
-            or node.lpar:
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) or _is_name_like_constant(node) \
+            or _wrapped_in_parentheses(text):
         return text
     return f"({text})"
 
 
-def operand_text(render: Renderer, node: cst.CSTNode | None, limit: int = 30, fallback: str = "x") -> str:
+def _parse_expression(text: str) -> ast.expr | None:
+    """``text`` parsed as one expression, or None."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except Exception:  # noqa: BLE001 - SyntaxError, and RecursionError/MemoryError on absurd nesting
+        return None
+
+
+def _is_name_like_constant(node: ast.AST) -> bool:
+    """A literal that needs no parentheses as an operand: a number (not negative, not complex), True/False/None."""
+    if not isinstance(node, ast.Constant):
+        return False
+    value = node.value
+    return value is None or isinstance(value, (bool, int, float)) and not isinstance(value, complex)
+
+
+def _wrapped_in_parentheses(text: str) -> bool:
+    """The whole of ``text`` is one parenthesized expression: ``(a + b)``, ``(a, b)`` (not ``(a) + (b)``)."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                  if t.type not in _LAYOUT_TOKENS]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    if not tokens or tokens[0].string != "(":
+        return False
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.type != tokenize.OP:
+            continue
+        if token.string in "([{":
+            depth += 1
+        elif token.string in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index == len(tokens) - 1
+    return False
+
+
+_LAYOUT_TOKENS = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
+                  tokenize.ENDMARKER)
+
+
+def operand_short(render: Renderer, value: Value, key: str = "input", limit: int = 32) -> str:
+    """``render.short`` of an operand of ``value``, for ``render.call(value, ...)`` and the message.
+
+    ast positions leave a node's parentheses out, so the receiver of ``(1 - p).log()`` reads
+    ``1 - p``; a method's receiver keeps the parentheses the source puts around it, or the
+    message would say ``1 - p.log()``.
+    """
+    node = value.arg_nodes.get(key)
+    call = value.node
+    if (node is not None and value.method and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.value is node and len(render.text(node, 1000)) <= limit):
+        return render.receiver(call.func, limit + 2)
+    return render.short(node, value.args.get(key), limit)
+
+
+def operand_text(render: Renderer, node: ast.AST | None, limit: int = 30, fallback: str = "x") -> str:
     """Source text of an operand for a message, or ``fallback`` when there is none or it is too long."""
     if node is None:
         return fallback
@@ -563,24 +637,26 @@ def operand_text(render: Renderer, node: cst.CSTNode | None, limit: int = 30, fa
 
 def negated(text: str) -> str:
     """``-text`` for a message, simplified: ``-x`` -> ``x``, ``-beta * x`` -> ``beta * x``."""
-    try:
-        node = cst.parse_expression(text)
-    except Exception:  # noqa: BLE001 - placeholder text such as '...'
+    node = _parse_expression(text)
+    if node is None:  # placeholder text
         return f"-{text}"
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and not node.lpar:
-        return cst.Module([]).code_for_node(node.expression)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)) \
-            and not node.lpar:
-        inner = node.left
-        while isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, (cst.Multiply, cst.Divide)) \
-                and not inner.lpar:
+    # A node starting at the very beginning of the text has no parentheses of its own
+    # (ast positions leave a node's parentheses out), so its leading '-' is text[0].
+    if _starts_text(node) and not _wrapped_in_parentheses(text):
+        inner = node
+        while isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Mult, ast.Div)) and _starts_text(inner):
             inner = inner.left
-        if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus) and not inner.lpar:
-            return cst.Module([]).code_for_node(node.deep_replace(inner, inner.expression))
+        if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.USub) and _starts_text(inner):
+            # -x -> x; -beta * x / t -> beta * x / t (the '-' and the space after it dropped)
+            return (ast.get_source_segment(text, node) or text)[1:].lstrip()
     return f"-{parenthesize(text)}"
 
 
-def origin_note(render: Renderer, arg_node: cst.CSTNode | None, arg_value: Value | None,
+def _starts_text(node: ast.AST) -> bool:
+    return getattr(node, "lineno", None) == 1 and getattr(node, "col_offset", None) == 0
+
+
+def origin_note(render: Renderer, arg_node: ast.AST | None, arg_value: Value | None,
                 produced: Value | None) -> str:
     """`` ('p' is the output of torch.sigmoid(...) on line 3)`` or ''."""
     if arg_value is None or produced is None or arg_node is None:
@@ -620,8 +696,25 @@ def returned_by(values) -> object | None:
     return None
 
 
-def expression_text(render: Renderer, node: cst.CSTNode | None, limit: int = 50) -> str:
-    """Source text of an expression for a message, without its outer parentheses."""
-    if isinstance(node, cst.BaseExpression) and getattr(node, "lpar", None):
-        node = node.with_changes(lpar=(), rpar=())
+def expression_text(render: Renderer, node: ast.AST | None, limit: int = 50) -> str:
+    """Source text of an expression for a message, without its outer parentheses.
+
+    ast positions leave a node's parentheses out, except a parenthesized tuple's and a
+    generator expression's own ones, which are dropped here.
+    """
+    if isinstance(node, (ast.Tuple, ast.GeneratorExp)):
+        code = render.segment(node)
+        while _wrapped_in_parentheses(code):
+            code = code.strip()[1:-1]
+        return _one_line(code, limit)
     return render.text(node, limit)
+
+
+def _one_line(code: str, limit: int) -> str:
+    """``code`` on one line, shortened to ``limit`` characters, as ``Renderer.text`` does."""
+    code = " ".join(code.split())
+    if not code:
+        return "..."
+    if len(code) > limit:
+        code = code[: limit - 3].rstrip() + "..."
+    return code

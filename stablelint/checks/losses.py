@@ -11,10 +11,9 @@ which losses, which activation, and words the message.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import libcst as cst
 
 from ..dataflow import Context
 from ..render import Renderer
@@ -74,7 +73,7 @@ def flag(value: Value, name: str) -> bool | None:
 
 def applied_object(value: Value) -> bool:
     """The loss value comes from applying a loss object (``criterion(out, y)``), not a function."""
-    return value.spelling is None and isinstance(value.node, cst.Call)
+    return value.spelling is None and isinstance(value.node, ast.Call)
 
 
 # -- the last activation of a model ----------------------------------------------------
@@ -83,7 +82,7 @@ def applied_object(value: Value) -> bool:
 @dataclass(frozen=True)
 class Activation:
     op: str  # "softmax" | "sigmoid"
-    node: cst.CSTNode  # what to cite: the layer, or the op inside the model's call
+    node: ast.AST  # what to cite: the layer, or the op inside the model's call
 
 
 def last_activation(model: Value | None, context: Context, depth: int = 0) -> Activation | None:
@@ -112,7 +111,7 @@ def last_activation(model: Value | None, context: Context, depth: int = 0) -> Ac
     return _activation(activation_name(spec), model.node)
 
 
-def _activation(op: str | None, node: cst.CSTNode | None) -> Activation | None:
+def _activation(op: str | None, node: ast.AST | None) -> Activation | None:
     return Activation(op, node) if op is not None and node is not None else None
 
 
@@ -145,51 +144,47 @@ def _instance_activation(model: Value, context: Context) -> Activation | None:
 # -- where a Keras loss object was built -------------------------------------------------
 
 
-def construction_site(value: Value, module: cst.Module, table) -> cst.Call | None:
+def construction_site(value: Value, module: ast.Module, render: Renderer, table) -> ast.Call | None:
     """The call that built the loss object applied in ``value`` (``loss_fn = BCELoss()``), if unique."""
     node = value.node
-    if not isinstance(node, cst.Call):
+    if not isinstance(node, ast.Call):
         return None
-    if isinstance(node.func, cst.Call):
+    if isinstance(node.func, ast.Call):
         return node.func  # built and applied at once: BinaryCrossentropy()(y, p)
-    if not isinstance(node.func, (cst.Name, cst.Attribute)):
+    if not isinstance(node.func, (ast.Name, ast.Attribute)):
         return None
-    target = module.code_for_node(node.func)
+    target = render.segment(node.func)
     classes = {s.attr for s in table.by_op.get(value.op or "", ()) if s.kind == "class"}
-    found: list[cst.Call] = []
+    found: list[ast.Call] = []
     for assigned, built in _assignments(module.body):
-        if module.code_for_node(assigned) != target or not isinstance(built, cst.Call):
+        if not isinstance(built, ast.Call) or render.segment(assigned) != target:
             continue
         func = built.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name in classes:
             found.append(built)
     return found[0] if len(found) == 1 else None
 
 
-def _assignments(body) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+def _assignments(body: list[ast.stmt]) -> Iterator[tuple[ast.expr, ast.expr]]:
     """(target, value) of every assignment, descending into compound statements and definitions."""
     stack = list(body)
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        yield target.target, small.value
-                elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                    yield small.target, small.value
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                yield target, stmt.value
+            continue
+        if isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                yield stmt.target, stmt.value
             continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, name, None)
-            if isinstance(inner, cst.BaseSuite):
-                stack.extend(inner.body)
-            elif isinstance(inner, (cst.Else, cst.Finally)):
-                stack.extend(inner.body.body)
-            elif isinstance(inner, cst.If):
-                stack.append(inner)
+            if isinstance(inner, list):
+                stack.extend(inner)
         for handler in getattr(stmt, "handlers", ()):
-            stack.extend(handler.body.body)
+            stack.extend(handler.body)
 
 
 # -- spelling --------------------------------------------------------------------------
@@ -211,14 +206,14 @@ def spelled(render: Renderer, qualname: str) -> str:
     return qualname
 
 
-def sibling(render: Renderer, call: cst.CSTNode | None, attr: str, fallback: str) -> str:
+def sibling(render: Renderer, call: ast.AST | None, attr: str, fallback: str) -> str:
     """``attr`` from the module the call ``call`` spells its function with (``nn.BCELoss`` -> ``nn.X``)."""
-    if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
         return f"{render.text(call.func.value, 60)}.{attr}"
     return spelled(render, fallback)
 
 
-def origin_phrase(render: Renderer, arg_node: cst.CSTNode | None, arg_value: Value | None, act: Value) -> str:
+def origin_phrase(render: Renderer, arg_node: ast.AST | None, arg_value: Value | None, act: Value) -> str:
     """`` ('p' is the output of F.softmax(...) on line 3)``, or a note on the model that applies it."""
     clamped = False
     while arg_value is not None and arg_value.kind == OP and arg_value.op in CLAMPS and "input" in arg_value.arg_nodes:
@@ -254,7 +249,8 @@ class LossInputCheck(Checker):
         act = activation_of(value.args.get("input"), context, (self.activation,))
         if act is None:
             return
-        site = construction_site(value, report.render.module, self.table) if applied_object(value) else None
+        site = construction_site(value, context.analyzer.module, report.render, self.table) \
+            if applied_object(value) else None
         node = site if site is not None and value.op in KERAS_LOSS_OPS else value.node
         if node is not None:
             report(node, self.message(value, act, site, report.render))
@@ -281,23 +277,23 @@ class LossInputCheck(Checker):
     def compile_loss_applies(self, loss: Value) -> bool:
         return False
 
-    def message(self, value: Value, act: Value, site: cst.Call | None, render: Renderer) -> str:
+    def message(self, value: Value, act: Value, site: ast.Call | None, render: Renderer) -> str:
         raise NotImplementedError
 
     def compile_message(self, value: Value, loss: Value, act: Activation, render: Renderer) -> str:
         raise NotImplementedError
 
 
-def loss_call_text(value: Value, site: cst.Call | None, render: Renderer) -> str:
+def loss_call_text(value: Value, site: ast.Call | None, render: Renderer) -> str:
     """``F.cross_entropy(preds, ...)``, or ``criterion(out, ...) (nn.BCELoss)`` for a loss object."""
     inner = render.short(value.arg_nodes.get("input"), value.args.get("input"), 24)
     node = value.node
     callee = render.callee(value)
-    if not value.method and isinstance(node, cst.Call) and not isinstance(node.func, cst.Call):
+    if not value.method and isinstance(node, ast.Call) and not isinstance(node.func, ast.Call):
         callee = render.text(node.func, 60)
     text = f"{callee}({inner}, ...)"
     if site is not None and site is not value.node and not (
-            isinstance(value.node, cst.Call) and value.node.func is site):
+            isinstance(value.node, ast.Call) and value.node.func is site):
         text += f" ({render.text(site.func, 40)})"
     return text
 

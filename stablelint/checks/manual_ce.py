@@ -14,10 +14,9 @@ probabilities the code received (a metric clipping its input) are fine.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import libcst as cst
 
 from ..dataflow import Context
 from ..render import Renderer
@@ -56,7 +55,7 @@ class Term:
     value: Value  # what is reported: the product y * log(p), or the log of a picked probability
     source: Source
     target: Value | None
-    target_node: cst.CSTNode | None
+    target_node: ast.AST | None
 
     @property
     def act(self) -> Value:
@@ -195,16 +194,19 @@ def _probability(value: Value, context: Context) -> Source | None:
     return None
 
 
-def _label_index(node: cst.CSTNode | None) -> bool:
+def _label_index(node: ast.AST | None) -> bool:
     """``p[range(n), y]``, ``p[np.arange(n), labels]``: an index computed at run time, not ``p[:, 1]``."""
-    if not isinstance(node, cst.Subscript):
+    if not isinstance(node, ast.Subscript):
         return False
-    for element in node.slice:
-        inner = element.slice
-        if isinstance(inner, cst.Index) and not isinstance(
-                inner.value, (cst.Integer, cst.UnaryOperation, cst.Ellipsis, cst.SimpleString)) and not (
-                isinstance(inner.value, cst.Name) and inner.value.value == "None"):
-            return True
+    index = node.slice
+    for element in index.elts if isinstance(index, ast.Tuple) else (index,):
+        if isinstance(element, ast.Slice) or isinstance(element, ast.UnaryOp):
+            continue
+        if isinstance(element, ast.Constant) and (
+                element.value is None or element.value is Ellipsis or isinstance(element.value, (str, bytes))
+                or (isinstance(element.value, int) and not isinstance(element.value, bool))):
+            continue  # p[1], p[-1], p[...], p["key"], p[None]
+        return True
     return False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import Report
 from .logexp_support import (
     RewriteCheck, call_text, framework_of, function_name, is_constant, is_python_scalar_code, operand_leading_to,
-    operand_text, origin_note, unwrap,
+    operand_short, operand_text, origin_note, unwrap,
 )
 from .support import compared_values, gradient_flows, guarded_by
 from ..dataflow import Context
@@ -68,7 +68,7 @@ class Check(RewriteCheck):
         subject = operand_text(render, exp.arg_nodes.get("input"), 40, "")
         term, subject = subject or "the exponent", subject or "x"
         framework = framework_of(render, like)
-        found = render.call(value, render.short(value.arg_nodes.get("input"), value.args.get("input"), 30))
+        found = render.call(value, operand_short(render, value, limit=30))
         container = match.bindings.get("S", value)
         note = origin_note(render, *operand_leading_to(container, exp, context), exp)
         if framework == "numpy":

@@ -8,14 +8,14 @@ NaN rows are cleaned up (``nan_to_num``) is fine too.
 
 from __future__ import annotations
 
+import ast
 import math
 
-import libcst as cst
-
 from . import Checker, Report
+from .logexp_support import call_arguments
 from ..dataflow import Context
 from ..transfer import same_source
-from ..values import CONST, INSTANCE, MEMBER, MODULE, OP, PARAM, RESULT, UNKNOWN_KIND, Value
+from ..values import CONST, INSTANCE, MEMBER, MODULE, OP, PARAM, RESULT, UNKNOWN_KIND, Value, same_syntax
 
 FLOAT16_MAX = 65504.0
 FILL_OPS = ("masked_fill", "where")
@@ -142,7 +142,7 @@ def _every_row_keeps_one(fill: Value, slot: str, context: Context) -> bool:
     return not keep and target is not None and _keeps_row_max(mask, target, fill.arg_nodes.get("input"), context)
 
 
-def _keeps_a_diagonal(mask: Value, node: cst.CSTNode | None, keep: bool, context: Context, depth: int = 0) -> bool:
+def _keeps_a_diagonal(mask: Value, node: ast.AST | None, keep: bool, context: Context, depth: int = 0) -> bool:
     """A causal (triangular) mask: with ``mask``'s true entries kept (``keep``) or masked, no row is empty.
 
     ``node`` is the syntax that refers to ``mask``; where the analysis has no op for the value (tril and
@@ -183,46 +183,44 @@ def _keeps_a_diagonal(mask: Value, node: cst.CSTNode | None, keep: bool, context
     return False
 
 
-def _syntax_keeps_a_diagonal(node: cst.CSTNode, keep: bool, context: Context, depth: int) -> bool:
+def _syntax_keeps_a_diagonal(node: ast.AST, keep: bool, context: Context, depth: int) -> bool:
     """The same question asked of syntax."""
     if depth > 16:
         return False
-    if isinstance(node, cst.Name):
+    if isinstance(node, ast.Name):
         definitions = _definitions(node, context)
         return bool(definitions) and all(_syntax_keeps_a_diagonal(d, keep, context, depth + 1) for d in definitions)
-    if isinstance(node, cst.Attribute):  # self.bias: register_buffer("bias", torch.tril(...)) or self.bias = ...
+    if isinstance(node, ast.Attribute):  # self.bias: register_buffer("bias", torch.tril(...)) or self.bias = ...
         definitions = _self_attribute_definitions(node, context)
         return bool(definitions) and all(_syntax_keeps_a_diagonal(d, keep, context, depth + 1) for d in definitions)
-    if isinstance(node, cst.IfExp):
+    if isinstance(node, ast.IfExp):
         return all(_syntax_keeps_a_diagonal(n, keep, context, depth + 1) for n in (node.body, node.orelse))
-    if isinstance(node, cst.Subscript):
+    if isinstance(node, ast.Subscript):
         return _syntax_keeps_a_diagonal(node.value, keep, context, depth + 1)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
-        return _syntax_keeps_a_diagonal(node.expression, not keep, context, depth + 1)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) \
-            and _int_literal(node.left) == 1:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)):
+        return _syntax_keeps_a_diagonal(node.operand, not keep, context, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _int_literal(node.left) == 1:
         return _syntax_keeps_a_diagonal(node.right, not keep, context, depth + 1)
-    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
-        target = node.comparisons[0]
-        constant = _int_literal(target.comparator)
-        if constant is None or not isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        operator, constant = node.ops[0], _int_literal(node.comparators[0])
+        if constant is None or not isinstance(operator, (ast.Eq, ast.NotEq)):
             return False
-        same = isinstance(target.operator, cst.Equal) == bool(constant)
+        same = isinstance(operator, ast.Eq) == bool(constant)
         return _syntax_keeps_a_diagonal(node.left, keep if same else not keep, context, depth + 1)
-    if not isinstance(node, cst.Call):
+    if not isinstance(node, ast.Call):
         return False
     name, receiver, is_function = _callee(node, context)
-    args = [a for a in node.args if a.keyword is None and not a.star]
+    args = _positional(node)
     if name in MASK_KEEPING_METHODS and receiver is not None and not is_function:
         return _syntax_keeps_a_diagonal(receiver, keep, context, depth + 1)
     if name in ("logical_not", "bitwise_not") and is_function and args:
-        return _syntax_keeps_a_diagonal(args[0].value, not keep, context, depth + 1)
+        return _syntax_keeps_a_diagonal(args[0], not keep, context, depth + 1)
     if name in ("tril", "triu"):
-        source = args[0].value if is_function and args else receiver
+        source = args[0] if is_function and args else receiver
         positional = args[1:] if is_function else args
         diagonal = _keyword(node, ("diagonal", "k"))
         if diagonal is None and positional:
-            diagonal = positional[0].value
+            diagonal = positional[0]
         k = 0 if diagonal is None else _int_literal(diagonal)
         if source is None or k is None or not _syntax_all_ones(source, context, depth + 1):
             return False
@@ -231,19 +229,19 @@ def _syntax_keeps_a_diagonal(node: cst.CSTNode, keep: bool, context: Context, de
             return k >= 0 if keep else k <= -1
         return k <= 0 if keep else k >= 1
     if name == "band_part" and is_function and args:  # tf.linalg.band_part(ones, lower, upper) keeps the diagonal
-        return keep and _syntax_all_ones(args[0].value, context, depth + 1)
+        return keep and _syntax_all_ones(args[0], context, depth + 1)
     return False
 
 
-def _syntax_all_ones(node: cst.CSTNode, context: Context, depth: int) -> bool:
+def _syntax_all_ones(node: ast.AST, context: Context, depth: int) -> bool:
     if depth > 16:
         return False
-    if isinstance(node, cst.Name):
+    if isinstance(node, ast.Name):
         definitions = _definitions(node, context)
         return bool(definitions) and all(_syntax_all_ones(d, context, depth + 1) for d in definitions)
-    if isinstance(node, cst.Subscript):
+    if isinstance(node, ast.Subscript):
         return _syntax_all_ones(node.value, context, depth + 1)
-    if not isinstance(node, cst.Call):
+    if not isinstance(node, ast.Call):
         return False
     name, receiver, is_function = _callee(node, context)
     if name in MASK_KEEPING_METHODS and receiver is not None and not is_function:
@@ -251,58 +249,64 @@ def _syntax_all_ones(node: cst.CSTNode, context: Context, depth: int) -> bool:
     if name in ONES_CALLS:
         return True
     if name in FULL_CALLS:
-        args = [a for a in node.args if a.keyword is None and not a.star]
+        args = _positional(node)
         fill = _keyword(node, ("fill_value", "value"))
         if fill is None and len(args) >= 2:
-            fill = args[1].value
+            fill = args[1]
         return fill is not None and _nonzero_literal(fill)
     return False
 
 
-def _callee(node: cst.Call, context: Context) -> tuple[str | None, cst.BaseExpression | None, bool]:
+def _positional(node: ast.Call) -> list[ast.expr]:
+    """The positional arguments of a call, ``*args`` left out."""
+    return [a for a in node.args if not isinstance(a, ast.Starred)]
+
+
+def _callee(node: ast.Call, context: Context) -> tuple[str | None, ast.expr | None, bool]:
     """(name, receiver, is a module function) of a call: ``torch.tril(x)`` or ``x.tril()``."""
     func = node.func
-    if isinstance(func, cst.Name):
-        return func.value, None, True
-    if isinstance(func, cst.Attribute):
-        return func.attr.value, func.value, _is_module(func.value, context)
+    if isinstance(func, ast.Name):
+        return func.id, None, True
+    if isinstance(func, ast.Attribute):
+        return func.attr, func.value, _is_module(func.value, context)
     return None, None, False
 
 
-def _is_module(node: cst.BaseExpression, context: Context) -> bool:
+def _is_module(node: ast.expr, context: Context) -> bool:
     root = node
-    while isinstance(root, cst.Attribute):
+    while isinstance(root, ast.Attribute):
         root = root.value
-    if not isinstance(root, cst.Name):
+    if not isinstance(root, ast.Name):
         return False
-    value = context.analyzer.lookup(root.value, context.analyzer.module_scope)
+    value = context.analyzer.lookup(root.id, context.analyzer.module_scope)
     return value is not None and value.kind == MODULE
 
 
-def _keyword(node: cst.Call, names: tuple[str, ...]) -> cst.BaseExpression | None:
-    return next((a.value for a in node.args if a.keyword is not None and a.keyword.value in names), None)
+def _keyword(node: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
+    return next((k.value for k in node.keywords if k.arg is not None and k.arg in names), None)
 
 
-def _int_literal(node: cst.BaseExpression) -> int | None:
-    if isinstance(node, cst.Integer):
-        return int(node.value)
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return int(node.value == "True")
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
-            and isinstance(node.expression, cst.Integer):
-        return -int(node.expression.value)
+def _int_literal(node: ast.AST) -> int | None:
+    """An integer literal, True/False as 1/0, or a negated integer literal."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return int(node.value)  # bool is an int: True -> 1, False -> 0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and isinstance(node.operand.value, int) and not isinstance(node.operand.value, bool):
+        return -node.operand.value
     return None
 
 
-def _nonzero_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Integer):
-        return int(node.value) != 0
-    if isinstance(node, cst.Float):
-        return float(node.value) != 0
-    return isinstance(node, cst.Name) and node.value == "True"
+def _nonzero_literal(node: ast.AST) -> bool:
+    """A non-zero int or float literal, or True."""
+    if not isinstance(node, ast.Constant):
+        return False
+    value = node.value
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, (int, float)) and value != 0
 
 
-def _definitions(name: cst.Name, context: Context) -> list[cst.BaseExpression]:
+def _definitions(name: ast.Name, context: Context) -> list[ast.expr]:
     """Every value assigned to ``name`` in the function that uses it; [] when one cannot be read.
 
     A parameter, an augmented assignment, a loop or tuple target, or no assignment at all: [].
@@ -311,13 +315,13 @@ def _definitions(name: cst.Name, context: Context) -> list[cst.BaseExpression]:
     function = index.owner.get(id(name))
     if function is None:
         return []
-    assigned = index.assigned.get((id(function), name.value))
+    assigned = index.assigned.get((id(function), name.id))
     return [] if assigned is None else assigned
 
 
-def _self_attribute_definitions(node: cst.Attribute, context: Context) -> list[cst.BaseExpression]:
+def _self_attribute_definitions(node: ast.Attribute, context: Context) -> list[ast.expr]:
     """What ``self.<attr>`` is set to in the class: ``register_buffer("<attr>", expr)`` or ``self.<attr> = expr``."""
-    if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+    if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
         return []
     index = _function_index(context)
     function = index.owner.get(id(node.value))
@@ -325,42 +329,37 @@ def _self_attribute_definitions(node: cst.Attribute, context: Context) -> list[c
     cls = getattr(info, "cls", None)
     if cls is None:
         return []
-    attr = node.attr.value
-    found: list[cst.BaseExpression] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "register_buffer" and len(call.args) >= 2:
-                first = call.args[0].value
-                if isinstance(first, cst.SimpleString) and first.evaluated_value == attr:
-                    found.append(call.args[1].value)
-
-        def visit_Assign(self, assign: cst.Assign) -> None:
-            for target in assign.targets:
-                t = target.target
-                if isinstance(t, cst.Attribute) and t.attr.value == attr and isinstance(t.value, cst.Name) \
-                        and t.value.value == "self":
-                    found.append(assign.value)
-                elif isinstance(t, (cst.Tuple, cst.List)) and any(
-                        isinstance(e.value, cst.Attribute) and e.value.attr.value == attr for e in t.elements):
-                    found.append(cst.Name("__unreadable__"))
-
-        def visit_AugAssign(self, assign: cst.AugAssign) -> None:
-            t = assign.target
-            if isinstance(t, cst.Attribute) and t.attr.value == attr:
-                found.append(cst.Name("__unreadable__"))
-
+    attr = node.attr
+    found: list[ast.expr] = []
     for owner in cls.lineage():
-        owner.node.visit(Finder())
+        for inner in ast.walk(owner.node):
+            if isinstance(inner, ast.Call):
+                func = inner.func
+                arguments = call_arguments(inner)
+                if isinstance(func, ast.Attribute) and func.attr == "register_buffer" and len(arguments) >= 2:
+                    first = arguments[0]
+                    if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value == attr:
+                        found.append(arguments[1])
+            elif isinstance(inner, ast.Assign):
+                for target in inner.targets:
+                    if isinstance(target, ast.Attribute) and target.attr == attr \
+                            and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        found.append(inner.value)
+                    elif isinstance(target, (ast.Tuple, ast.List)) and any(
+                            isinstance(e, ast.Attribute) and e.attr == attr
+                            for e in (e.value if isinstance(e, ast.Starred) else e for e in target.elts)):
+                        found.append(ast.Name("__unreadable__", ast.Load()))
+            elif isinstance(inner, ast.AugAssign) and isinstance(inner.target, ast.Attribute) \
+                    and inner.target.attr == attr:
+                found.append(ast.Name("__unreadable__", ast.Load()))
     return found
 
 
 class _FunctionIndex:
     def __init__(self) -> None:
-        self.owner: dict[int, cst.CSTNode] = {}  # Name node -> innermost function around it
+        self.owner: dict[int, ast.AST] = {}  # Name node -> innermost function around it
         # (function, name) -> assigned expressions, or None when some assignment cannot be read
-        self.assigned: dict[tuple[int, str], list[cst.BaseExpression] | None] = {}
+        self.assigned: dict[tuple[int, str], list[ast.expr] | None] = {}
 
 
 def _function_index(context: Context) -> _FunctionIndex:
@@ -368,13 +367,13 @@ def _function_index(context: Context) -> _FunctionIndex:
     if getattr(index, "built", False):
         return index
     index.built = True
-    stack: list[cst.CSTNode] = []
+    stack: list[ast.AST] = []
 
     def unreadable(name: str) -> None:
         if stack:
             index.assigned[(id(stack[-1]), name)] = None
 
-    def assign(name: str, value: cst.BaseExpression) -> None:
+    def assign(name: str, value: ast.expr) -> None:
         if stack:
             key = (id(stack[-1]), name)
             if key not in index.assigned:
@@ -383,70 +382,80 @@ def _function_index(context: Context) -> _FunctionIndex:
             if current is not None:
                 current.append(value)
 
-    def targets(node: cst.CSTNode) -> None:
+    def targets(node: ast.AST) -> None:
         for inner in _target_names(node):
             unreadable(inner)
 
-    class Indexer(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    class Indexer(ast.NodeVisitor):
+        def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
             stack.append(node)
-            for param in (*node.params.params, *node.params.posonly_params, *node.params.kwonly_params,
-                          node.params.star_arg, node.params.star_kwarg):
-                if isinstance(param, cst.Param):
-                    unreadable(param.name.value)
-
-        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+            args = node.args
+            for param in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if param is not None:
+                    unreadable(param.arg)
+            self.generic_visit(node)
             stack.pop()
 
-        def visit_Name(self, node: cst.Name) -> None:
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+        def visit_Name(self, node: ast.Name) -> None:
             if stack:
                 index.owner[id(node)] = stack[-1]
 
-        def visit_Assign(self, node: cst.Assign) -> None:
+        def visit_Assign(self, node: ast.Assign) -> None:
             for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    assign(target.target.value, node.value)
+                if isinstance(target, ast.Name):
+                    assign(target.id, node.value)
                 else:
-                    targets(target.target)
+                    targets(target)
+            self.generic_visit(node)
 
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if isinstance(node.target, cst.Name) and node.value is not None:
-                assign(node.target.value, node.value)
+        def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+            if isinstance(node.target, ast.Name) and node.value is not None:
+                assign(node.target.id, node.value)
+            self.generic_visit(node)
 
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        def visit_AugAssign(self, node: ast.AugAssign) -> None:
             targets(node.target)
+            self.generic_visit(node)
 
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
             targets(node.target)
+            self.generic_visit(node)
 
-        def visit_For(self, node: cst.For) -> None:
+        def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
             targets(node.target)
+            self.generic_visit(node)
 
-        def visit_WithItem(self, node: cst.WithItem) -> None:
-            if node.asname is not None:
-                targets(node.asname.name)
+        visit_AsyncFor = visit_For
 
-        def visit_CompFor(self, node: cst.CompFor) -> None:
+        def visit_withitem(self, node: ast.withitem) -> None:
+            if node.optional_vars is not None:
+                targets(node.optional_vars)
+            self.generic_visit(node)
+
+        def visit_comprehension(self, node: ast.comprehension) -> None:
             targets(node.target)
+            self.generic_visit(node)
 
-        def visit_Global(self, node: cst.Global) -> None:
-            for item in node.names:
-                unreadable(item.name.value)
+        def visit_Global(self, node: ast.Global) -> None:
+            for name in node.names:
+                unreadable(name)
 
-        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-            for item in node.names:
-                unreadable(item.name.value)
+        def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+            for name in node.names:
+                unreadable(name)
 
-    context.analyzer.module.visit(Indexer())
+    Indexer().visit(context.analyzer.module)
     return index
 
 
-def _target_names(node: cst.CSTNode) -> list[str]:
-    if isinstance(node, cst.Name):
-        return [node.value]
-    if isinstance(node, (cst.Tuple, cst.List)):
-        return [n for e in node.elements for n in _target_names(e.value)]
-    if isinstance(node, cst.StarredElement):
+def _target_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [n for e in node.elts for n in _target_names(e)]
+    if isinstance(node, ast.Starred):
         return _target_names(node.value)
     return []
 
@@ -501,24 +510,24 @@ def _order_statistic_of(threshold: Value, node: object, x_node: object, target_n
     return False
 
 
-def _syntax_order_statistic(node: cst.CSTNode, sources: tuple[object, ...], context: Context, depth: int) -> bool:
+def _syntax_order_statistic(node: ast.AST, sources: tuple[object, ...], context: Context, depth: int) -> bool:
     if depth > 12:
         return False
-    if isinstance(node, cst.Name):
+    if isinstance(node, ast.Name):
         definitions = _definitions(node, context)
         return bool(definitions) and all(_syntax_order_statistic(d, sources, context, depth + 1) for d in definitions)
-    if isinstance(node, cst.Subscript):
+    if isinstance(node, ast.Subscript):
         return _syntax_order_statistic(node.value, sources, context, depth + 1)
-    if isinstance(node, cst.Attribute) and node.attr.value == "values":
+    if isinstance(node, ast.Attribute) and node.attr == "values":
         return _syntax_order_statistic(node.value, sources, context, depth + 1)
-    if isinstance(node, cst.IfExp):
+    if isinstance(node, ast.IfExp):
         return all(_syntax_order_statistic(n, sources, context, depth + 1) for n in (node.body, node.orelse))
-    if not isinstance(node, cst.Call):
+    if not isinstance(node, ast.Call):
         return False
     name, receiver, is_function = _callee(node, context)
     if name not in ORDER_STATISTIC_CALLS:
         return False
-    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    positional = _positional(node)
     source = positional[0] if is_function and positional else receiver
     return source is not None and any(_same_syntax(source, s) for s in sources)
 
@@ -559,4 +568,4 @@ def _scalar_like(value: Value, depth: int = 0) -> bool:
 
 
 def _same_syntax(a: object, b: object) -> bool:
-    return a is not None and b is not None and type(a) is type(b) and a.deep_equals(b)
+    return a is not None and b is not None and type(a) is type(b) and same_syntax(a, b)

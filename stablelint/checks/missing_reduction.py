@@ -19,10 +19,9 @@ output (input gradients for a gradient penalty or a saliency map).
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
-
-import libcst as cst
 
 from ..dataflow import ClassInfo, Context, FunctionInfo
 from ..render import Renderer
@@ -53,12 +52,12 @@ class Use:
     """Why a function counts as a loss, with the node that shows it (for the message)."""
 
     how: str  # "named" | "backward" | "grad" | "compile" | "step"
-    node: cst.CSTNode | None = None
+    node: ast.AST | None = None
 
 
 @dataclass
 class State:
-    returns: dict[FunctionInfo, list[tuple[cst.CSTNode, Value]]] = field(default_factory=dict)
+    returns: dict[FunctionInfo, list[tuple[ast.AST, Value]]] = field(default_factory=dict)
     backprops: list[tuple[Value, Value, str]] = field(default_factory=list)  # (event, target, "backward"|"gradient")
     uses: dict[FunctionInfo, list[Use]] = field(default_factory=dict)
     has_aux: set[int] = field(default_factory=set)
@@ -186,7 +185,7 @@ class Check(Checker):
                         report: Report) -> None:
         if _decides_itself(info) or id(info) in state.batched:
             return
-        if not state.returns.get(info) and not isinstance(info.node, cst.Lambda):
+        if not state.returns.get(info) and not isinstance(info.node, ast.Lambda):
             return
         hows = {use.how for use in uses}
         # Keras reduces what a compile loss returns; it only asks for one value per sample
@@ -209,7 +208,7 @@ class Check(Checker):
             return
         if hows <= {"named"}:
             if state.code is None:
-                state.code = report.render.module.code
+                state.code = report.render.source.text
             if _used_in_file(info, state.code):
                 return  # its callers decide what to do with it (reduce it, weight it); a backward() would show
         for node, value, size in found:
@@ -255,11 +254,11 @@ def _used_in_file(info: FunctionInfo, code: str) -> bool:
 def _decides_itself(info: FunctionInfo) -> bool:
     """The function (or its class) takes a reduction argument, or something may wrap its result."""
     node = info.node
-    if isinstance(node, cst.FunctionDef):
-        if _param_names(node) & REDUCTION_PARAMS or isinstance(node.params.star_kwarg, cst.Param):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if _param_names(node) & REDUCTION_PARAMS or node.args.kwarg is not None:
             return True  # the caller chooses the reduction (perhaps through **kwargs)
-        for decorator in node.decorators:
-            name = _dotted_tail(decorator.decorator)
+        for decorator in node.decorator_list:
+            name = _dotted_tail(decorator)
             if name not in HARMLESS_DECORATORS:
                 return True
     cls = info.cls
@@ -269,7 +268,8 @@ def _decides_itself(info: FunctionInfo) -> bool:
         if any(name in owner.attrs for name in REDUCTION_PARAMS):
             return True
         init = owner.methods.get("__init__")
-        if init is not None and isinstance(init.node, cst.FunctionDef) and _param_names(init.node) & REDUCTION_PARAMS:
+        if init is not None and isinstance(init.node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and _param_names(init.node) & REDUCTION_PARAMS:
             return True
         for base in owner.bases:
             qualname = base.qualname or ""
@@ -283,18 +283,18 @@ def _assigns_reduction(cls: ClassInfo) -> bool:
     return any(name in cls.attrs for name in REDUCTION_PARAMS)
 
 
-def _param_names(node: cst.FunctionDef) -> set[str]:
-    params = node.params
-    return {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+def _param_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    args = node.args
+    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
 
 
-def _dotted_tail(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.Call):
+def _dotted_tail(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
         node = node.func
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Name):
-        return node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
     return ""
 
 
@@ -358,7 +358,7 @@ def _why(size: Size, render: Renderer) -> str:
 def _call_text(value: Value, render: Renderer) -> str:
     """``optax.softmax_cross_entropy(...)``, ``x.sum(dims)``: short enough for a message."""
     node = value.node
-    if isinstance(node, cst.Call) and not value.method and len(render.text(node, 1000)) > 40:
+    if isinstance(node, ast.Call) and not value.method and len(render.text(node, 1000)) > 40:
         return f"{render.text(node.func, 50)}(...)"
     return render.text(node, 40)
 
@@ -371,7 +371,7 @@ def _mean(render: Renderer, size: Size) -> str:
 
 
 def _return_message(info: FunctionInfo, value: Value, size: Size, uses: list[Use], render: Renderer) -> str:
-    owner = f"{info.qualname}()" if not isinstance(info.node, cst.Lambda) else "this lambda"
+    owner = f"{info.qualname}()" if not isinstance(info.node, ast.Lambda) else "this lambda"
     notes = []
     for use in uses:
         line = render.line(use.node) if use.node is not None else None
@@ -380,7 +380,7 @@ def _return_message(info: FunctionInfo, value: Value, size: Size, uses: list[Use
         elif use.how == "gradient" and line:
             notes.append(f"tape.gradient on line {line} sums it, so the gradient scales with the batch size")
         elif use.how == "grad" and line:
-            grad = render.text(use.node.func, 30) if isinstance(use.node, cst.Call) else "jax.grad"
+            grad = render.text(use.node.func, 30) if isinstance(use.node, ast.Call) else "jax.grad"
             notes.append(f"{grad} on line {line} needs a scalar")
         elif use.how == "step":
             notes.append("Lightning back-propagates what training_step returns")
@@ -402,7 +402,7 @@ def _return_message(info: FunctionInfo, value: Value, size: Size, uses: list[Use
 def _backprop_message(event: Value, target: Value, how: str, size: Size, render: Renderer) -> str:
     node = event.node
     call = render.text(node, 40)
-    if len(call) >= 40 and isinstance(node, cst.Call):
+    if len(call) >= 40 and isinstance(node, ast.Call):
         call = f"{render.text(node.func, 40)}(...)"
     mean = _mean(render, size)
     if how == "gradient":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from ..render import Renderer
 from ..values import Value
@@ -13,7 +13,7 @@ class Check(LossInputCheck):
     loss_ops = ("nll_loss",)
     activation = "softmax"
 
-    def message(self, value: Value, act: Value, site: cst.Call | None, render: Renderer) -> str:
+    def message(self, value: Value, act: Value, site: ast.Call | None, render: Renderer) -> str:
         found = loss_call_text(value, site, render)
         origin = origin_phrase(render, value.arg_nodes.get("input"), value.args.get("input"), act)
         if act.spelling is None:

@@ -15,10 +15,9 @@ axis that may be the batch axis (``0``, ``-1`` on a tensor of unknown rank).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import libcst as cst
 
 from ..values import CONST, OP, PARAM, RESULT, TUPLE, UNKNOWN_KIND, Value
 
@@ -186,21 +185,23 @@ def keeps_batch_axis(axis: Value) -> bool:
         return isinstance(axis.const, int) and not isinstance(axis.const, bool) and axis.const >= 1
     if axis.kind == TUPLE and axis.items:
         return all(keeps_batch_axis(item) for item in axis.items)
-    if axis.kind in (UNKNOWN_KIND, OP) and isinstance(axis.node, cst.Call):
+    if axis.kind in (UNKNOWN_KIND, OP) and isinstance(axis.node, ast.Call):
         return _range_from_one(axis.node)
     return False
 
 
-def _range_from_one(node: cst.Call) -> bool:
+def _range_from_one(node: ast.Call) -> bool:
     """``range(k, ...)`` with k >= 1, possibly wrapped in ``tuple(...)`` / ``list(...)``."""
     func = node.func
-    if isinstance(func, cst.Name) and func.value in ("tuple", "list") and len(node.args) == 1 \
-            and isinstance(node.args[0].value, cst.Call):
-        return _range_from_one(node.args[0].value)
-    if not (isinstance(func, cst.Name) and func.value == "range") or len(node.args) < 2:
+    # every argument, starred and keyword ones included
+    args = [*(a.value if isinstance(a, ast.Starred) else a for a in node.args), *(k.value for k in node.keywords)]
+    if isinstance(func, ast.Name) and func.id in ("tuple", "list") and len(args) == 1 \
+            and isinstance(args[0], ast.Call):
+        return _range_from_one(args[0])
+    if not (isinstance(func, ast.Name) and func.id == "range") or len(args) < 2:
         return False
-    start = node.args[0].value
-    return isinstance(start, cst.Integer) and int(start.value) >= 1
+    start = args[0]
+    return isinstance(start, ast.Constant) and type(start.value) is int and start.value >= 1
 
 
 def loss_size(value: Value) -> Size:

@@ -5,9 +5,8 @@ Not a checker itself: no rule names this module.
 
 from __future__ import annotations
 
+import ast
 import re
-
-import libcst as cst
 
 from ..render import Renderer
 from ..shapes import Shape
@@ -52,12 +51,12 @@ def evidence(render: Renderer, shape: Shape | None) -> str:
     if label is None:
         node = why.node
         label = render.text(node, 1000)
-        if why.method and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            receiver = render.text(node.func.value, 1000)
+        if why.method and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = receiver_text(render, node.func, 1000)
             if label.startswith(receiver):
                 label = label[len(receiver):]
-        if len(label) > 40 and isinstance(node, cst.Call):
-            callee = f".{node.func.attr.value}" if why.method and isinstance(node.func, cst.Attribute) else \
+        if len(label) > 40 and isinstance(node, ast.Call):
+            callee = f".{node.func.attr}" if why.method and isinstance(node.func, ast.Attribute) else \
                 render.text(node.func, 30)
             label = f"{callee}(...)"
         elif len(label) > 40:
@@ -124,7 +123,7 @@ def operand(render: Renderer, value: Value, name: str) -> str:
     return render.short(node, value.args.get(name))
 
 
-def with_why(render: Renderer, shape: Shape | None, shown: str, written: cst.CSTNode | None = None) -> str:
+def with_why(render: Renderer, shape: Shape | None, shown: str, written: ast.AST | None = None) -> str:
     """``shown`` followed by where the shape comes from, unless that is ``written`` itself."""
     if shape is not None and shape.why is not None and written is not None and shape.why.node is written:
         return shown
@@ -138,9 +137,9 @@ def squeezed(text: str, render: Renderer, value: Value, column: Value | None = N
     When ``text`` itself makes the column (``y.reshape(-1, 1)``, ``y.unsqueeze(1)``), undo that instead.
     """
     node = column.node if column is not None else None
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and text == render.text(node, 1000):
-        receiver = render.text(node.func.value, 1000)
-        attr = node.func.attr.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and text == render.text(node, 1000):
+        receiver = receiver_text(render, node.func, 1000)
+        attr = node.func.attr
         if attr in ("reshape", "view"):
             return f"{receiver}.{attr}(-1)"
         if attr in ("unsqueeze", "expand_dims"):
@@ -150,3 +149,8 @@ def squeezed(text: str, render: Renderer, value: Value, column: Value | None = N
         return f"{render.suggest('squeeze', like)}({text}, axis=-1)"
     receiver = text if _SIMPLE.fullmatch(text) else f"({text})"
     return f"{receiver}.squeeze(-1)"
+
+
+def receiver_text(render: Renderer, attribute: ast.Attribute, limit: int = 60) -> str:
+    """The text of ``attribute``'s receiver with the parentheses written around it (``(a + b)``)."""
+    return render.receiver(attribute, limit)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from . import Checker, Report
 from .shapes_common import SYMBOLS, display, operand, strip_same, text, with_why
 from ..dataflow import Context
 from ..render import Renderer
 from ..shapes import SAME_SHAPE, Shape, int_list, shape_of
-from ..values import CONST, OP, Value
+from ..values import CONST, OP, Value, same_syntax
 
 ELEMENTWISE = ("sub", "div", "add", "mul")
 REDUCTIONS = frozenset((
@@ -67,14 +67,14 @@ def _is_scalar(value: Value | None) -> bool:
     return shape is not None and shape.rank == 0
 
 
-def _same(a: Value | None, b: Value | None, a_node: cst.CSTNode | None, b_node: cst.CSTNode | None) -> bool:
+def _same(a: Value | None, b: Value | None, a_node: ast.AST | None, b_node: ast.AST | None) -> bool:
     if a is None or b is None:
         return False
     if strip_same(a) is strip_same(b):
         return True
     # ``x[0] - x[0].mean(1)`` evaluates ``x[0]`` twice; a bare name is the same value or was rebound.
-    return (a_node is not None and b_node is not None and not isinstance(a_node, cst.Name)
-            and type(a_node) is type(b_node) and a_node.deep_equals(b_node))
+    return (a_node is not None and b_node is not None and not isinstance(a_node, ast.Name)
+            and type(a_node) is type(b_node) and same_syntax(a_node, b_node))
 
 
 def _misaligned(reduced: Value, shape: Shape | None) -> list[int] | None:
@@ -125,7 +125,7 @@ def _kept(reduced: Value, render: Renderer) -> str:
     """The reduction written with keepdim: ``x.mean(dim=1, keepdim=True)``."""
     keyword = "keepdim" if reduced.spelling is not None and reduced.spelling.framework == "torch" else "keepdims"
     code = render.text(reduced.node, 1000)
-    if not isinstance(reduced.node, cst.Call) or not code.endswith(")"):
+    if not isinstance(reduced.node, ast.Call) or not code.endswith(")"):
         return f"{code} (with {keyword}=True)"
     for written in ("keepdim=False", "keepdims=False", "keep_dims=False"):
         if written in code:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from ..render import Renderer
 from ..values import CONST, LAYER, SYMBOL, Value
@@ -46,7 +46,7 @@ class Check(LossInputCheck):
         return loss.kind == SYMBOL and loss.spelling is not None and loss.spelling.op in KERAS_CLASS \
             and loss.spelling.kind == "function"
 
-    def message(self, value: Value, act: Value, site: cst.Call | None, render: Renderer) -> str:
+    def message(self, value: Value, act: Value, site: ast.Call | None, render: Renderer) -> str:
         framework = framework_of_loss(value)
         origin = origin_phrase(render, value.arg_nodes.get("input"), value.args.get("input"), act)
         if framework == "keras":
@@ -60,7 +60,7 @@ class Check(LossInputCheck):
         found = loss_call_text(value, site, render)
         if site is not None:
             use = sibling(render, site, "BCEWithLogitsLoss", "torch.nn.BCEWithLogitsLoss") + "()"
-        elif isinstance(value.node, cst.Call) and value.spelling is not None:
+        elif isinstance(value.node, ast.Call) and value.spelling is not None:
             use = sibling(render, value.node, "binary_cross_entropy_with_logits",
                           "torch.nn.functional.binary_cross_entropy_with_logits") + "(...)"
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from ..render import Renderer
 from ..values import LAYER, Value
@@ -35,7 +35,7 @@ class Check(LossInputCheck):
     def compile_loss_applies(self, loss: Value) -> bool:
         return loss.kind == LAYER and loss.op in FROM_LOGITS_LOSSES and flag(loss, "from_logits") is True
 
-    def message(self, value: Value, act: Value, site: cst.Call | None, render: Renderer) -> str:
+    def message(self, value: Value, act: Value, site: ast.Call | None, render: Renderer) -> str:
         found = loss_call_text(value, site, render)
         if site is not None and site is not value.node and value.op in FROM_LOGITS_LOSSES:
             found = f"{render.text(site, 60)}, applied on line {line_of(value, render)},"
