@@ -69,7 +69,7 @@ def main() -> int:
         counts = per_rule[rule]
         print(f"{rule:<6} " + " ".join(f"{counts[p]:>{max(width, 6)}}" for p in args.packages)
               + f"   {sum(counts.values()):>5}")
-    print(f"files  " + " ".join(f"{totals[p]:>{max(width, 6)}}" for p in args.packages)
+    print("files  " + " ".join(f"{totals[p]:>{max(width, 6)}}" for p in args.packages)
           + f"   {sum(totals.values()):>5}")
     print(f"\nfindings: {len(findings)}; internal errors: {len(errors)}")
     for line in errors[:20]:

@@ -1,17 +1,24 @@
-"""Speed benchmark: stablelint on the real sources of timm and transformers.
+"""Speed benchmark: stablelint on the real sources of timm and transformers, against the field.
 
 Downloads the packages' wheels with `pip download --no-deps` into a cache
 folder (benchmarks/.cache, or $STABLELINT_BENCH_CACHE), unpacks them, and
 times in one run, with the median of several repetitions:
 
-* `stablelint check` (all rules) on each package, with the default pool;
-* the floors: `ast.parse` and `libcst.parse_module` of every file, one process;
-* ruff and flake8 on the same files, when they are installed.
+* `stablelint check` with every rule, cold (`--no-cache`) and warm (a primed
+  result cache), with the default process pool (all cores);
+* the floors: `ast.parse` and `libcst.parse_module` of every file in one
+  process;
+* TorchFix, Fixit, flake8 and ruff on the same files, when installed (on the
+  PATH, or in the virtualenv benchmarks/.cache/tools: `python -m venv
+  benchmarks/.cache/tools && benchmarks/.cache/tools/bin/pip install torchfix
+  fixit flake8 ruff`; TorchFix pins an old libcst, so keep it out of
+  stablelint's environment).  The slow ones run once.
 
-It prints a table with the ratios measured in the same run and the peak
-memory of the stablelint process tree.  Usage:
+It prints the times, the ratios measured in the same run (stablelint cold /
+libcst floor, TorchFix / stablelint, stablelint warm / ruff) and the peak
+memory (largest resident set of any stablelint process).  Usage:
 
-    python benchmarks/speed.py [--repeat 3] [--packages timm transformers] [--jobs N]
+    python benchmarks/speed.py [--repeat 3] [--packages timm transformers] [--jobs N] [--skip-slow]
 """
 
 from __future__ import annotations
@@ -21,22 +28,23 @@ import os
 import resource
 import shutil
 import statistics
+import tempfile
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import CACHE, fetch, python_files  # noqa: E402
+from sources import fetch, python_files  # noqa: E402
 
 
-def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Wall seconds of a command and the peak RSS (KiB) of its process tree."""
+def timed(argv: list[str], cwd: Path | None = None, ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """Wall seconds of a command and the largest resident set (KiB) of any process it ran."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return elapsed, max(peak, before)
@@ -64,15 +72,27 @@ def median(fn, repeat: int) -> float:
     return statistics.median(fn() for _ in range(repeat))
 
 
+TOOLS = Path(__file__).resolve().parent / ".cache" / "tools" / "bin"
+
+
+def tool(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidate = TOOLS / name
+    return str(candidate) if candidate.exists() else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--packages", nargs="+", default=["timm", "transformers"])
     parser.add_argument("--jobs", type=int, default=None, help="stablelint --jobs (default: all cores)")
+    parser.add_argument("--skip-slow", action="store_true", help="do not run TorchFix and Fixit")
     args = parser.parse_args()
-    stablelint = [sys.executable, "-m", "stablelint", "check", "--statistics", "--isolated"]
+    base = [sys.executable, "-m", "stablelint", "check", "--statistics", "--isolated", "--no-progress"]
     if args.jobs:
-        stablelint += ["--jobs", str(args.jobs)]
+        base += ["--jobs", str(args.jobs)]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for package in args.packages:
         root = fetch(package)
@@ -81,28 +101,39 @@ def main() -> int:
         print(f"\n{package}: {len(files)} files, {lines:,} lines ({root})")
         peak = 0
 
-        def run_stablelint() -> float:
+        def run(argv: list[str]) -> float:
             nonlocal peak
-            elapsed, rss = timed([*stablelint, str(root)])
+            elapsed, rss = timed(argv)
             peak = max(peak, rss)
             return elapsed
 
-        ours = median(run_stablelint, args.repeat)
+        with tempfile.TemporaryDirectory() as cache_dir:
+            cold = median(lambda: run([*base, "--no-cache", str(root)]), args.repeat)
+            warm_cmd = [*base, "--cache-dir", cache_dir, str(root)]
+            run(warm_cmd)  # prime
+            warm = median(lambda: run(warm_cmd), args.repeat)
         ast_floor = median(lambda: floor("ast", files), args.repeat)
         cst_floor = median(lambda: floor("libcst", files), 1)
-        rows = [("stablelint check (all rules)", ours), ("ast.parse floor, 1 process", ast_floor),
-                ("libcst parse floor, 1 process", cst_floor)]
-        for name, argv in (("ruff", ["ruff", "check", "--no-cache", "--exit-zero", "--isolated", str(root)]),
-                           ("flake8", ["flake8", "--exit-zero", str(root)])):
-            if shutil.which(argv[0]):
-                rows.append((name, median(lambda argv=argv: timed(argv)[0], args.repeat)))
+        rows = [("stablelint cold (all rules)", cold), ("stablelint warm (cache)", warm),
+                ("ast.parse floor, 1 process", ast_floor), ("libcst parse floor, 1 process", cst_floor)]
+        others = [("ruff", ["check", "--no-cache", "--exit-zero", "--isolated"], args.repeat),
+                  ("flake8", ["--exit-zero", "--select", "E,F,W,C90"], args.repeat)]
+        if not args.skip_slow:
+            others += [("torchfix", [], 1), ("fixit", ["lint"], 1)]
+        for name, options, repeat in others:
+            path = tool(name)
+            if path:
+                rows.append((name, median(lambda path=path, options=options: timed([path, *options, str(root)],
+                                                                                    ok=(0, 1))[0], repeat)))
         for name, seconds in rows:
             print(f"  {name:<34} {seconds:8.2f} s")
-        print(f"  stablelint / libcst floor          {ours / cst_floor:8.2f}x")
-        ruff = dict(rows).get("ruff")
-        if ruff:
-            print(f"  stablelint / ruff                  {ours / ruff:8.1f}x")
-        print(f"  peak RSS of one process            {peak / 1024:8.0f} MiB")
+        times = dict(rows)
+        print(f"  stablelint cold / libcst floor     {cold / cst_floor:8.2f}x")
+        if "torchfix" in times:
+            print(f"  TorchFix / stablelint cold         {times['torchfix'] / cold:8.1f}x")
+        if "ruff" in times:
+            print(f"  stablelint warm / ruff             {warm / times['ruff']:8.1f}x")
+        print(f"  peak RSS (largest process)         {peak / 1024:8.0f} MiB")
     return 0
 
 

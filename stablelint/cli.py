@@ -14,9 +14,12 @@ from .diagnostic import FileResult
 from .discovery import MissingPath, iter_files
 from .engine import PARSE_RULE
 from .output import FORMATS, write_report
+from .cache import Cache, fingerprint
+from .progress import Progress
 from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+CACHE_DIR = ".stablelint_cache"
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -114,9 +117,16 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Number of worker processes (default: all cores).")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--no-cache", is_flag=True, help="Lint every file, neither reading nor writing the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="STABLELINT_CACHE_DIR", show_envvar=True,
+              help="Where results are cached (default: .stablelint_cache in the current folder).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show files done / total on stderr (default: only on a terminal, never in CI).")
 def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], statistics: bool, stdin_filename: str | None, config_file: Path | None,
-          isolated: bool, jobs: int | None, exit_zero: bool) -> None:
+          isolated: bool, jobs: int | None, exit_zero: bool, no_cache: bool, cache_dir: Path | None,
+          progress: bool | None) -> None:
     """Lint PATHS (files or folders; default: the current folder; '-' reads stdin).
 
     Exit status: 0 when clean, 1 when there are findings, 2 on a usage,
@@ -136,7 +146,13 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
             tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd)
             warm(tasks)
-            results = list(run_tasks(tasks, jobs or default_jobs()))
+            cache = None if no_cache else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
+                sorted({d for t in tasks for d in t.extend_rules})))
+            reporter = Progress.for_terminal(progress)
+            results = list(run_tasks(tasks, jobs or default_jobs(), cache=cache, progress=reporter))
+            reporter.close()
+            if cache is not None and cache.written:
+                cache.prune()
         catalog = selector.catalog(finder.for_path(cwd))
         selector.check_command_line()
     except (ConfigError, CatalogError) as exc:

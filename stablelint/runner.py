@@ -1,9 +1,11 @@
-"""Running the engine over many files: rule selection per file, a process pool.
+"""Running the engine over many files: the cache, a process pool, progress.
 
 Each file becomes a small picklable ``Task`` (its path, the selected rule
-ids, the user's rule folders, the codes ignored for it); workers read,
-decode and lint it and send back a ``FileResult`` (diagnostics only, never
-the syntax tree), so memory stays flat however many files there are.
+ids, the user's rule folders, the codes ignored for it).  The main process
+reads each file and asks the cache; only the misses go to the workers, which
+lint the bytes they are handed and send back a ``FileResult`` (diagnostics
+only, never the syntax tree), so memory stays flat however many files there
+are.  Results are yielded as they come, in the order of the tasks.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+from .cache import Cache, cache_key
 from .diagnostic import FileError, FileResult
 from .engine import lint_source, problem_result
 from .rulebook import rule_set
@@ -34,15 +37,10 @@ class Task:
     ignore: frozenset[str]
     keep_source: bool = False
 
-
-def lint_task(task: Task) -> FileResult:
-    try:
-        data = Path(task.path).read_bytes()
-    except OSError as exc:
-        result = FileResult(task.display)
-        result.errors.append(FileError(task.display, f"cannot read file: {exc.strerror or exc}"))
-        return result
-    return lint_bytes(data, task)
+    @property
+    def settings(self) -> str:
+        """What, besides the file's bytes, its result depends on (for the cache key)."""
+        return f"{','.join(self.rule_ids)}|{','.join(sorted(self.ignore))}|{','.join(self.extend_rules)}"
 
 
 def lint_bytes(data: bytes, task: Task) -> FileResult:
@@ -67,16 +65,80 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_tasks(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
-    """Results in the order of ``tasks``."""
-    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        for task in tasks:
-            yield lint_task(task)
+def _lint_missed(item: tuple[Task, str | None]) -> tuple[str | None, FileResult]:
+    """Worker side of a cache miss: read the file again, lint it, and key what was read."""
+    task, code = item
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError as exc:
+        result = FileResult(task.display)
+        result.errors.append(FileError(task.display, f"cannot read file: {exc.strerror or exc}"))
+        return None, result
+    key = cache_key(data, task.display, task.settings, code) if code is not None else None
+    return key, lint_bytes(data, task)
+
+
+def run_tasks(tasks: list[Task], jobs: int, *, cache: Cache | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Iterator[FileResult]:
+    """Lint ``tasks``, yielding results in their order as soon as they are ready.
+
+    Cached results are reused and new ones stored.  Only keys and results are
+    held in memory, never the files' text or trees.
+    """
+    total = len(tasks)
+    ready: dict[int, FileResult] = {}
+    misses: list[int] = []
+    for index, task in enumerate(tasks):
+        hit = None
+        if cache is not None:
+            try:
+                data = Path(task.path).read_bytes()
+            except OSError:
+                data = None
+            if data is not None:
+                hit = cache.get(cache_key(data, task.display, task.settings, cache.code))
+                if hit is not None and task.keep_source:
+                    hit.source = _text_or_none(data)
+        if hit is not None:
+            ready[index] = hit
+        else:
+            misses.append(index)
+    done = len(ready)
+    if progress is not None and done:
+        progress(done, total)
+    next_index = 0
+    code = cache.code if cache is not None else None
+    for index, (key, result) in zip(misses, _lint_all([(tasks[i], code) for i in misses], jobs)):
+        ready[index] = result
+        if cache is not None and key is not None:
+            cache.put(key, result)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        while next_index in ready:
+            yield ready.pop(next_index)
+            next_index += 1
+    while next_index in ready:
+        yield ready.pop(next_index)
+        next_index += 1
+
+
+def _lint_all(items: list[tuple[Task, str | None]], jobs: int) -> Iterator[tuple[str | None, FileResult]]:
+    if jobs <= 1 or len(items) < POOL_THRESHOLD:
+        for item in items:
+            yield _lint_missed(item)
         return
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    chunksize = max(1, min(16, len(tasks) // (jobs * 4)))
+    chunksize = max(1, min(8, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
-        yield from pool.map(lint_task, tasks, chunksize=chunksize)
+        yield from pool.map(_lint_missed, items, chunksize=chunksize)
+
+
+def _text_or_none(data: bytes) -> str | None:
+    try:
+        return decode(data).text
+    except SourceProblem:
+        return None
 
 
 def default_jobs() -> int:

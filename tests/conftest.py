@@ -26,7 +26,10 @@ def run_cli():
     """Invoke ``stablelint`` in-process; returns click's Result (exit_code, stdout, stderr)."""
 
     def invoke(*args: str, cwd: Path | None = None, input: str | bytes | None = None):
-        runner = CliRunner()
+        try:
+            runner = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
+        except TypeError:
+            runner = CliRunner()  # click >= 8.2 keeps them apart
         old = Path.cwd()
         if cwd is not None:
             os.chdir(cwd)
