@@ -89,6 +89,8 @@ def main() -> int:
     parser.add_argument("--packages", nargs="+", default=["timm", "transformers"])
     parser.add_argument("--jobs", type=int, default=None, help="stablelint --jobs (default: all cores)")
     parser.add_argument("--skip-slow", action="store_true", help="do not run TorchFix and Fixit")
+    parser.add_argument("--slow-packages", nargs="*", default=["timm"],
+                        help="packages TorchFix and Fixit run on (default: timm; they take minutes)")
     args = parser.parse_args()
     base = [sys.executable, "-m", "stablelint", "check", "--statistics", "--isolated", "--no-progress"]
     if args.jobs:
@@ -118,7 +120,7 @@ def main() -> int:
                 ("ast.parse floor, 1 process", ast_floor), ("libcst parse floor, 1 process", cst_floor)]
         others = [("ruff", ["check", "--no-cache", "--exit-zero", "--isolated"], args.repeat),
                   ("flake8", ["--exit-zero", "--select", "E,F,W,C90"], args.repeat)]
-        if not args.skip_slow:
+        if not args.skip_slow and package in args.slow_packages:
             others += [("torchfix", [], 1), ("fixit", ["lint"], 1)]
         for name, options, repeat in others:
             path = tool(name)

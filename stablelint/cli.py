@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Iterable
 
 import click
 
 from . import __version__
+from .cache import Cache, fingerprint
 from .catalog import CatalogError, Rule, load_catalog
 from .config import Config, ConfigError, ConfigFinder, Selection, check_codes, resolve_selection
 from .diagnostic import FileResult
 from .discovery import MissingPath, iter_files
 from .engine import PARSE_RULE
-from .output import FORMATS, write_report
-from .cache import Cache, fingerprint
+from .output import FORMATS, ReportStream
 from .progress import Progress
 from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
 
@@ -140,40 +141,56 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
         finder = ConfigFinder(forced=config_file, isolated=isolated)
         selector.catalog(finder.for_path(cwd))
         if paths == (Path("-"),):
-            results = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd)]
+            selector.check_command_line()
+            results: Iterable[FileResult] = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd)]
+            reporter = Progress(False)
+            cache = None
         else:
             if Path("-") in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
             tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd)
+            selector.check_command_line()
             warm(tasks)
             cache = None if no_cache else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
                 sorted({d for t in tasks for d in t.extend_rules})))
             reporter = Progress.for_terminal(progress)
-            results = list(run_tasks(tasks, jobs or default_jobs(), cache=cache, progress=reporter))
-            reporter.close()
-            if cache is not None and cache.written:
-                cache.prune()
+            results = run_tasks(tasks, jobs or default_jobs(), cache=cache, progress=reporter)
+            if reporter.enabled:
+                results = list(results)  # let the progress line finish before findings are printed
         catalog = selector.catalog(finder.for_path(cwd))
-        selector.check_command_line()
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
     except MissingPath as exc:
         _fail(str(exc))
+
+    def rule_for(code: str) -> Rule | None:
+        return catalog.get(code) or _extra_rules(code, selector).get(code)
+
+    def every_rule() -> dict[str, Rule]:
+        merged: dict[str, Rule] = {}
+        for _, known in selector._cache.values():
+            merged.update(known)
+        merged.update(catalog)
+        return merged
+
+    stream = ReportStream(output_format, rule_for, sys.stdout, root=_repo_root(cwd), statistics=statistics,
+                          version=__version__, all_rules=every_rule)
+    errors = findings = False
     for result in results:
+        reporter.close()
         for error in result.errors:
+            errors = True
             where = f" in rule {error.rule}" if error.rule else ""
             click.echo(f"stablelint: error: {error.path}: internal error{where}: {error.message}"
                        if error.rule else f"stablelint: error: {error.path}: {error.message}", err=True)
-    all_rules = dict(catalog)
-    for result in results:
-        for diagnostic in result.diagnostics:
-            if diagnostic.code not in all_rules:
-                all_rules.update(_extra_rules(diagnostic.code, selector))
-    write_report(output_format, results, all_rules, sys.stdout, root=_repo_root(cwd), statistics=statistics,
-                 color=False, version=__version__)
-    if any(result.errors for result in results):
+        findings = findings or bool(result.diagnostics)
+        stream.add(result)
+    stream.close()
+    if cache is not None and cache.written:
+        cache.prune()
+    if errors:
         sys.exit(EXIT_ERROR)
-    if any(result.diagnostics for result in results) and not exit_zero:
+    if findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
 
@@ -198,6 +215,7 @@ def _tasks(paths: list[Path], finder: ConfigFinder, selector: _Selector, keep_so
             ignore=frozenset(source.config.ignored_for(source.path)),
             keep_source=keep_source,
         ))
+    tasks.sort(key=lambda task: task.display)  # output order: results stream back in this order
     return tasks
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..catalog import Rule
 from ..diagnostic import Diagnostic, FileResult
@@ -32,3 +34,68 @@ def write_report(fmt: str, results: list[FileResult], rules: dict[str, Rule], ou
         sarif.write(diagnostics, rules, out, root=root, version=version)
     else:
         github.write(diagnostics, rules, out)
+
+
+STREAMED = ("concise", "github", "json")
+
+
+class ReportStream:
+    """Writes findings as results arrive, holding only counts, for the formats that allow it.
+
+    Results must come in path order (the runner yields them so), each file's findings already
+    sorted; the output is then the same as ``write_report``'s, without keeping every finding in
+    memory. ``full`` and ``sarif`` (and ``--statistics``, which needs counts only) are handled too:
+    the first two collect, the last counts.
+    """
+
+    def __init__(self, fmt: str, rules: Callable[[str], Rule | None], out: TextIO, *, root: Path,
+                 statistics: bool = False, version: str = "0.1.0", all_rules: Callable[[], dict[str, Rule]]):
+        self.fmt, self.out, self.root, self.version = fmt, out, root, version
+        self.statistics = statistics and fmt in ("concise", "full")
+        self.rule = rules
+        self.all_rules = all_rules
+        self.count = 0
+        self.safe = 0
+        self.unsafe = 0
+        self.by_code: Counter = Counter()
+        self.examples: dict[str, Diagnostic] = {}
+        self.collected: list[FileResult] = []
+        self._json_first = True
+
+    def add(self, result: FileResult) -> None:
+        for d in result.diagnostics:
+            self.count += 1
+            if d.fix is not None:
+                if d.fix.applicability == "safe":
+                    self.safe += 1
+                else:
+                    self.unsafe += 1
+            self.by_code[d.code] += 1
+            self.examples.setdefault(d.code, d)
+        if self.statistics:
+            return
+        if self.fmt not in STREAMED:
+            if result.diagnostics:
+                self.collected.append(result)
+            return
+        rules = {d.code: r for d in result.diagnostics if (r := self.rule(d.code)) is not None}
+        for d in result.diagnostics:
+            if self.fmt == "concise":
+                self.out.write(concise.header(d) + "\n")
+            elif self.fmt == "github":
+                self.out.write(github.command(d, rules) + "\n")
+            else:
+                text = json.dumps(json_format.finding(d, rules), indent=2)
+                self.out.write(("[\n" if self._json_first else ",\n") + "  " + text.replace("\n", "\n  "))
+                self._json_first = False
+
+    def close(self) -> None:
+        if self.statistics:
+            concise.write_counts(self.by_code, self.examples, self.all_rules(), self.out)
+        elif self.fmt == "concise":
+            self.out.write(("\n" if self.count else "") + concise.summary_counts(self.count, self.safe, self.unsafe)
+                           + "\n")
+        elif self.fmt == "json":
+            self.out.write("[]\n" if self._json_first else "\n]\n")
+        elif self.fmt not in STREAMED:
+            write_report(self.fmt, self.collected, self.all_rules(), self.out, root=self.root, version=self.version)

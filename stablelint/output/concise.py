@@ -32,12 +32,16 @@ def header(diagnostic: Diagnostic, *, color: bool = False) -> str:
 
 
 def summary(diagnostics: list[Diagnostic]) -> str:
-    if not diagnostics:
-        return "All checks passed!"
-    count = len(diagnostics)
-    text = f"Found {count} finding{'' if count == 1 else 's'}."
     safe = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability == "safe")
     unsafe = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability != "safe")
+    return summary_counts(len(diagnostics), safe, unsafe)
+
+
+def summary_counts(count: int, safe: int, unsafe: int) -> str:
+    """The last line: how many findings, and how many a fix run would fix."""
+    if not count:
+        return "All checks passed!"
+    text = f"Found {count} finding{'' if count == 1 else 's'}."
     if safe:
         text += f" {safe} fixable with --fix."
     if unsafe:
@@ -53,8 +57,11 @@ def write(diagnostics: list[Diagnostic], out: TextIO, *, color: bool = False) ->
 
 def write_statistics(diagnostics: list[Diagnostic], rules: dict[str, Rule], out: TextIO) -> None:
     """One line per rule, most frequent first: `count  CODE  [*]  name`."""
-    counts = Counter(d.code for d in diagnostics)
-    examples = {d.code: d for d in diagnostics}
+    write_counts(Counter(d.code for d in diagnostics), {d.code: d for d in diagnostics}, rules, out)
+
+
+def write_counts(counts: Counter, examples: dict[str, Diagnostic], rules: dict[str, Rule], out: TextIO) -> None:
+    """The statistics lines from counts per code (one example finding of each code, for its name)."""
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         rule = rules.get(code)
         fixable = rule.fixable if rule is not None else examples[code].fix is not None
