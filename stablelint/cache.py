@@ -23,7 +23,7 @@ from typing import Iterable
 from . import __version__
 from .diagnostic import Diagnostic, Edit, FileResult, Fix, Position
 
-FORMAT = 1
+FORMAT = 2
 MAX_ENTRIES = 50_000
 CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# created by stablelint; see https://bford.info/cachedir/\n"
 
@@ -150,7 +150,8 @@ def _result_from(data: dict) -> FileResult:
             code=item["code"], message=item["message"], path=item["path"],
             start=_position(item["start"]), end=_position(item["end"]), severity=item["severity"],
             fix=Fix(tuple(Edit(_position(e["start"]), _position(e["end"]), e["replacement"]) for e in fix["edits"]),
-                    fix["applicability"], fix.get("description", "")) if fix else None,
+                    fix["applicability"], fix.get("description", ""),
+                    tuple(tuple(i) for i in fix.get("imports", ()))) if fix else None,
             cell=item.get("cell"), rule_name=item.get("rule_name", ""),
         ))
     return FileResult(data["path"], diagnostics)

@@ -58,7 +58,7 @@ class Rule:
     patterns: tuple[str, ...] = ()
     where: tuple[str, ...] = ()
     report: str | None = None
-    replacement: str | None = None
+    replacements: tuple[str, ...] = ()  # one per pattern, or one for all
     checker: str | None = None
     options: dict = field(default_factory=dict, hash=False, compare=False)
     docs: dict = field(default_factory=dict, hash=False, compare=False)
@@ -212,7 +212,7 @@ def parse_rule(data: Any, path: Path, *, builtin: bool) -> Rule:
         patterns=patterns,
         where=_str_list(data, "where", path),
         report=data.get("report"),
-        replacement=data.get("replacement"),
+        replacements=_str_list(data, "replacement", path),
         checker=checker,
         options=options,
         docs=docs,

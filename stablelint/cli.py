@@ -17,6 +17,7 @@ from .discovery import MissingPath, iter_files
 from .engine import PARSE_RULE
 from .output import FORMATS, ReportStream
 from .progress import Progress
+from .fixer import FixPolicy
 from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -74,6 +75,8 @@ class _Selector:
             check_codes(codes, known, where, prefix + key)
         for pattern, codes in config.per_file_ignores:
             check_codes(codes, known, where, f"{prefix}per-file-ignores.{pattern}")
+        for key, codes in config.fix_codes().items():
+            check_codes(codes, known, where, prefix + key)
         ids = resolve_selection(known, [layer, self.cli_layer])
         explicitly_ignored = PARSE_RULE in (*layer.ignore, *self.cli_layer.ignore)
         if PARSE_RULE in catalog and PARSE_RULE not in ids and not explicitly_ignored:
@@ -124,15 +127,26 @@ def main() -> None:
               help="Where results are cached (default: .stablelint_cache in the current folder).")
 @click.option("--progress/--no-progress", default=None,
               help="Show files done / total on stderr (default: only on a terminal, never in CI).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (and the unsafe ones with --unsafe-fixes).")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply (with --fix/--diff) or offer fixes that change values slightly (eps, clamps).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
+@click.option("--show-fixes", is_flag=True, help="With --fix: list what was fixed.")
 def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], statistics: bool, stdin_filename: str | None, config_file: Path | None,
           isolated: bool, jobs: int | None, exit_zero: bool, no_cache: bool, cache_dir: Path | None,
-          progress: bool | None) -> None:
+          progress: bool | None, fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool) -> None:
     """Lint PATHS (files or folders; default: the current folder; '-' reads stdin).
 
-    Exit status: 0 when clean, 1 when there are findings, 2 on a usage,
+    With --fix, fixable findings are fixed in place (safe fixes only, unless
+    --unsafe-fixes); with --diff, the fixes are shown and nothing is written.
+    From stdin, --fix prints the fixed source.
+
+    Exit status: 0 when clean (or everything was fixed), 1 when findings
+    remain (with --diff: when there is something to fix), 2 on a usage,
     configuration or internal error.
     """
+    mode = "diff" if diff else "fix" if fix else "check"
     cwd = Path.cwd()
     cli_layer = Selection(select=_codes(select) or None, extend_select=_codes(extend_select), ignore=_codes(ignore))
     selector = _Selector(cli_layer)
@@ -142,16 +156,17 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
         selector.catalog(finder.for_path(cwd))
         if paths == (Path("-"),):
             selector.check_command_line()
-            results: Iterable[FileResult] = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd)]
+            results: Iterable[FileResult] = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd, mode,
+                                                         unsafe_fixes)]
             reporter = Progress(False)
             cache = None
         else:
             if Path("-") in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
-            tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd)
+            tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd, mode, unsafe_fixes)
             selector.check_command_line()
             warm(tasks)
-            cache = None if no_cache else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
+            cache = None if no_cache or mode != "check" else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
                 sorted({d for t in tasks for d in t.extend_rules})))
             reporter = Progress.for_terminal(progress)
             results = run_tasks(tasks, jobs or default_jobs(), cache=cache, progress=reporter)
@@ -173,19 +188,22 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
         merged.update(catalog)
         return merged
 
+    if mode == "diff" or (mode == "fix" and paths == (Path("-"),)):
+        return _finish_fix_output(results, mode, reporter, exit_zero)
     stream = ReportStream(output_format, rule_for, sys.stdout, root=_repo_root(cwd), statistics=statistics,
-                          version=__version__, all_rules=every_rule)
+                          version=__version__, all_rules=every_rule, unsafe_fixes=unsafe_fixes)
     errors = findings = False
+    fixed: list[tuple[str, list]] = []
     for result in results:
         reporter.close()
-        for error in result.errors:
-            errors = True
-            where = f" in rule {error.rule}" if error.rule else ""
-            click.echo(f"stablelint: error: {error.path}: internal error{where}: {error.message}"
-                       if error.rule else f"stablelint: error: {error.path}: {error.message}", err=True)
+        errors = _print_errors(result) or errors
         findings = findings or bool(result.diagnostics)
+        if result.fixed:
+            fixed.append((result.path, result.fixed))
         stream.add(result)
     stream.close()
+    if show_fixes and fixed:
+        _show_fixes(fixed, rule_for)
     if cache is not None and cache.written:
         cache.prune()
     if errors:
@@ -195,6 +213,48 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
     sys.exit(EXIT_CLEAN)
 
 
+def _print_errors(result: FileResult) -> bool:
+    for error in result.errors:
+        where = f" in rule {error.rule}" if error.rule else ""
+        click.echo(f"stablelint: error: {error.path}: internal error{where}: {error.message}"
+                   if error.rule else f"stablelint: error: {error.path}: {error.message}", err=True)
+    return bool(result.errors)
+
+
+def _finish_fix_output(results: Iterable[FileResult], mode: str, reporter: Progress, exit_zero: bool) -> None:
+    """--diff: the diffs on stdout; --fix on stdin: the fixed source on stdout."""
+    errors = False
+    would_fix = changed = 0
+    for result in results:
+        reporter.close()
+        errors = _print_errors(result) or errors
+        would_fix += len(result.fixed)
+        if mode == "diff" and result.diff:
+            changed += 1
+            sys.stdout.write(result.diff)
+        elif mode == "fix" and result.source is not None:
+            sys.stdout.write(result.source)
+    if mode == "diff":
+        noun = "finding" if would_fix == 1 else "findings"
+        click.echo(f"Would fix {would_fix} {noun} in {changed} file{'' if changed == 1 else 's'}." if would_fix
+                   else "No fixes available.", err=True)
+    if errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if (changed if mode == "diff" else 0) and not exit_zero else EXIT_CLEAN)
+
+
+def _show_fixes(fixed: list[tuple[str, list]], rule_for) -> None:
+    from collections import Counter
+
+    total = sum(len(items) for _, items in fixed)
+    click.echo(f"\nFixed {total} finding{'' if total == 1 else 's'}:")
+    for path, items in fixed:
+        click.echo(f"- {path}:")
+        for code, count in sorted(Counter(d.code for d in items).items()):
+            rule = rule_for(code)
+            click.echo(f"    {count} x {code} ({rule.name if rule else code})")
+
+
 def _extra_rules(code: str, selector: _Selector) -> dict[str, Rule]:
     for _, catalog in selector._cache.values():
         if code in catalog:
@@ -202,8 +262,13 @@ def _extra_rules(code: str, selector: _Selector) -> dict[str, Rule]:
     return {}
 
 
-def _tasks(paths: list[Path], finder: ConfigFinder, selector: _Selector, keep_source: bool, cwd: Path
-           ) -> list[Task]:
+def _policy(config: Config, unsafe: bool) -> FixPolicy:
+    return FixPolicy(unsafe=unsafe, fixable=config.fixable, unfixable=config.unfixable,
+                     extend_safe=config.extend_safe_fixes, extend_unsafe=config.extend_unsafe_fixes)
+
+
+def _tasks(paths: list[Path], finder: ConfigFinder, selector: _Selector, keep_source: bool, cwd: Path,
+           mode: str = "check", unsafe: bool = False) -> list[Task]:
     tasks = []
     for source in iter_files(paths, finder):
         ids, _ = selector.rules_for(source.config)
@@ -214,19 +279,22 @@ def _tasks(paths: list[Path], finder: ConfigFinder, selector: _Selector, keep_so
             extend_rules=source.config.extend_rules,
             ignore=frozenset(source.config.ignored_for(source.path)),
             keep_source=keep_source,
+            mode=mode,
+            policy=_policy(source.config, unsafe),
         ))
     tasks.sort(key=lambda task: task.display)  # output order: results stream back in this order
     return tasks
 
 
 def _lint_stdin(stdin_filename: str | None, finder: ConfigFinder, selector: _Selector, keep_source: bool,
-                cwd: Path) -> FileResult:
+                cwd: Path, mode: str = "check", unsafe: bool = False) -> FileResult:
     display = stdin_filename or "-"
     where = Path(stdin_filename) if stdin_filename else cwd / "stdin.py"
     config = finder.for_path(where if where.exists() else where.parent if where.parent.exists() else cwd)
     ids, _ = selector.rules_for(config)
     task = Task(path="-", display=display, rule_ids=ids, extend_rules=config.extend_rules,
-                ignore=frozenset(config.ignored_for(where)), keep_source=keep_source)
+                ignore=frozenset(config.ignored_for(where)), keep_source=keep_source, mode=mode,
+                policy=_policy(config, unsafe))
     return lint_bytes(sys.stdin.buffer.read(), task)
 
 

@@ -10,6 +10,8 @@ For each file the nearest configuration going up from its folder applies
     per-file-ignores = {"tests/*" = ["SL201"]}
     exclude = ["legacy/", "*_pb2.py"]
     extend-rules = ["lint/rules"]    # folders of your own rule YAML files
+    fixable = ["ALL"]                # rules --fix may fix (default: all); unfixable = [...] never
+    extend-safe-fixes = ["SL201"]    # treat these rules' unsafe fixes as safe (extend-unsafe-fixes: the reverse)
 
 Rule selection works like ruff's: the configuration's ``select`` (default:
 every rule) and ``ignore`` apply first, then the command line's; a
@@ -32,7 +34,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CONFIG_KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-rules")
+CONFIG_KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-rules",
+               "fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes")
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info", "build", "dist",
     "__pycache__", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".stablelint_cache",
@@ -61,6 +64,15 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = ()
     extend_rules: tuple[str, ...] = ()
+    fixable: tuple[str, ...] | None = None  # None: every rule with a fix
+    unfixable: tuple[str, ...] = ()
+    extend_safe_fixes: tuple[str, ...] = ()
+    extend_unsafe_fixes: tuple[str, ...] = ()
+
+    def fix_codes(self) -> dict[str, tuple[str, ...]]:
+        """The fix settings by key, for validation."""
+        return {"fixable": self.fixable or (), "unfixable": self.unfixable,
+                "extend-safe-fixes": self.extend_safe_fixes, "extend-unsafe-fixes": self.extend_unsafe_fixes}
 
     def ignored_for(self, file: Path) -> tuple[str, ...]:
         if not self.per_file_ignores:
@@ -152,6 +164,11 @@ def parse_config(data: Any, path: Path, *, prefix: str = "") -> Config:
         per_file_ignores=tuple(per_file),
         exclude=_string_list(data.get("exclude") or [], where, prefix + "exclude"),
         extend_rules=extend_rules,
+        fixable=_string_list(data["fixable"], where, prefix + "fixable") if "fixable" in data else None,
+        unfixable=_string_list(data.get("unfixable") or [], where, prefix + "unfixable"),
+        extend_safe_fixes=_string_list(data.get("extend-safe-fixes") or [], where, prefix + "extend-safe-fixes"),
+        extend_unsafe_fixes=_string_list(data.get("extend-unsafe-fixes") or [], where,
+                                         prefix + "extend-unsafe-fixes"),
     )
 
 

@@ -32,6 +32,9 @@ class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability
     description: str = ""
+    # imports the edits need, as (module, name or None, alias or None): ("math", None, None) is
+    # ``import math``; they are added only when the file does not already have them
+    imports: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 @dataclass(slots=True)
@@ -75,3 +78,6 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     # The source text, kept only when a front end needs it (full output, fixes).
     source: str | None = None
+    # With --fix/--diff: the findings that were (or would be) fixed, and the unified diff.
+    fixed: list[Diagnostic] = field(default_factory=list)
+    diff: str | None = None

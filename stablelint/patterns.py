@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dataflow import SYNTAX_PARAMS
@@ -118,6 +118,8 @@ def _convert(node: ast.AST, table: OpTable, text: str) -> Pattern:
         if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float)):
             return PConst(-node.operand.value)
         return POp("neg", (_convert(node.operand, table, text),), (), False)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)):
+        return POp("invert", (_convert(node.operand, table, text),), (), False)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         op = _BINOPS[type(node.op)]
         return POp(op, (_convert(node.left, table, text), _convert(node.right, table, text)), (), False)
@@ -147,9 +149,10 @@ class Match:
     bindings: dict[str, Value]
     matched: dict[int, Value]  # id(pattern node) -> the value it matched
     reached: dict[int, Value]  # id(pattern node) -> the argument value it was reached from
+    sites: dict[str, Any] = field(default_factory=dict)  # metavariable -> the syntax it was written as
 
     def copy(self) -> Match:
-        return Match(dict(self.bindings), dict(self.matched), dict(self.reached))
+        return Match(dict(self.bindings), dict(self.matched), dict(self.reached), dict(self.sites))
 
 
 def _same(a: Value, b: Value) -> bool:
@@ -164,7 +167,7 @@ class Matcher:
     def match(self, pattern: Pattern, value: Value) -> Match | None:
         return self._match(pattern, value, Match({}, {}, {}))
 
-    def _match(self, p: Pattern, v: Value, m: Match) -> Match | None:
+    def _match(self, p: Pattern, v: Value, m: Match, site: Any = None) -> Match | None:
         if isinstance(p, PVar):
             if p.name == "_":
                 return m
@@ -173,9 +176,10 @@ class Matcher:
                 return m if _same(bound, v) else None
             m = m.copy()
             m.bindings[p.name] = v
+            m.sites[p.name] = site
             return m
         if isinstance(p, PBind):
-            result = self._match(p.sub, v, m)
+            result = self._match(p.sub, v, m, site)
             if result is None:
                 return None
             result = result.copy()
@@ -223,13 +227,13 @@ class Matcher:
             if arg is None or result is None:
                 return None
             used.add(name)
-            result = self._match(sub, arg, result)
+            result = self._match(sub, arg, result, v.arg_nodes.get(name))
         for name, sub in p.kwargs:
             arg = v.args.get(name)
             if arg is None or result is None:
                 return None
             used.add(name)
-            result = self._match(sub, arg, result)
+            result = self._match(sub, arg, result, v.arg_nodes.get(name))
         if result is not None and not p.rest:
             if any(name in v.args and name not in used for name in params):
                 return None

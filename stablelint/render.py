@@ -150,9 +150,9 @@ class Renderer:
         for value in spellings:
             node = value.node
             spelling: Spelling = value.spelling
-            if value.method or not isinstance(node, ast.Call) or spelling.kind != "function":
+            if value.method or spelling.kind not in ("function", "constant"):
                 continue
-            func = node.func
+            func = node.func if isinstance(node, ast.Call) else node  # np.nan is a constant: its own node
             if isinstance(func, ast.Attribute):
                 alias = self.text(func.value, 80)
                 candidate = self.table.lookup(f"{spelling.module}.{op}")

@@ -16,7 +16,9 @@ from functools import lru_cache
 from typing import Any
 
 from .catalog import CatalogError, Rule, load_catalog
+from . import fixes
 from .checks import Checker, CheckerError, Report, load_checker
+from .diagnostic import Fix
 from .dataflow import Context
 from .ops import OpTable, op_table
 from .patterns import (
@@ -41,16 +43,18 @@ class PatternCheck(Checker):
         try:
             self.patterns = [compile_pattern(text, table) for text in rule.patterns]
             self.conditions = [compile_condition(text) for text in rule.where]
-            self.replacement = compile_pattern(rule.replacement, table) if rule.replacement else None
+            self.replacements = [compile_pattern(text, table) for text in rule.replacements]
         except PatternError as exc:
             raise CatalogError(f"{rule.source}: 'pattern': {exc}") from None
+        if self.replacements and len(self.replacements) not in (1, len(self.patterns)):
+            raise CatalogError(f"{rule.source}: 'replacement': give one, or one per pattern")
         if rule.report is not None and not re.fullmatch(r"\$[A-Za-z_]\w*", rule.report):
             raise CatalogError(f"{rule.source}: 'report': must be a metavariable like $P")
         self.ops = tuple(dict.fromkeys(root_op(p) for p in self.patterns))
 
     def check(self, value: Value, context: Context, report: Report) -> None:
         matcher = Matcher(self.table, context.analyzer.is_passthrough)
-        for pattern in self.patterns:
+        for index, pattern in enumerate(self.patterns):
             if root_op(pattern) != value.op:
                 continue
             match = matcher.match(pattern, value)
@@ -60,20 +64,97 @@ class PatternCheck(Checker):
             if self.rule.report:
                 bound = match.bindings.get(self.rule.report[1:])
                 node = bound.node if bound is not None and bound.node is not None else node
-            report(node, self._message(pattern, match, report))
+            template = self._replacement(index)
+            report(node, self._message(pattern, template, match, report),
+                   fix=self._fix(pattern, template, match, node, report.render))
             return
 
-    def _message(self, pattern: POp | PBind, match: Match, report: Report) -> str:
+    def _replacement(self, index: int) -> POp | PBind | None:
+        if not self.replacements:
+            return None
+        return self.replacements[index] if len(self.replacements) > 1 else self.replacements[0]
+
+    def _message(self, pattern: POp | PBind, template: POp | PBind | None, match: Match, report: Report) -> str:
         render = report.render
         notes: list[str] = []
         found = _render_found(pattern, match, render, None, None, notes)
         fields: dict[str, str] = {"found": found}
-        if self.replacement is not None:
-            fields["use"] = _render_use(self.replacement, match, render)
+        if template is not None:
+            fields["use"] = _render_use(template, match, render)
         fields["origin"] = f" ({'; '.join(notes)})" if notes else ""
         for name, bound in match.bindings.items():
             fields[f"${name}"] = render.text(bound.node, 40)
         return _TEMPLATE.format(self.rule.message, **fields)
+
+    def _fix(self, pattern: POp | PBind, template: POp | PBind | None, match: Match, node: Any,
+             render: Any) -> Fix | None:
+        """The replacement as an edit, when every piece it rewrites is in the reported expression."""
+        if template is None or self.rule.fix == "none" or node is None:
+            return None
+        if not fixes.within(node, list(match.matched.values())):
+            return None  # the softmax is on another line (a variable, a model): no unambiguous edit
+        built = _render_template(template, pattern, match, render)
+        if built is None:
+            return None
+        text, imports = built
+        return fixes.replace(render, node, text, self.rule.fix, f"use {text}", imports)
+
+
+def _render_template(template: Any, pattern: Any, match: Match, render: Any
+                     ) -> tuple[str, tuple] | None:
+    """The replacement pattern written as source, in the file's idiom; None when it cannot be."""
+    if isinstance(template, PBind):
+        return _render_template(template.sub, pattern, match, render)
+    if isinstance(template, PVar):
+        site = match.sites.get(template.name)
+        return (fixes.operand(render, site), ()) if site is not None else None
+    if isinstance(template, PConst):
+        return repr(template.value), ()
+    if template.op == "invert":
+        inner = _render_template(template.args[0], pattern, match, render) if template.args else None
+        if inner is None:
+            return None
+        first = template.args[0].args[0] if isinstance(template.args[0], POp) and template.args[0].args else None
+        scalar = isinstance(first, PVar) and render.is_python_scalar(match.bindings.get(first.name))
+        return (f"not {inner[0]}" if scalar else f"~{inner[0]}"), inner[1]
+    first = template.args[0] if template.args else None
+    pieces: list[str] = []
+    imports: tuple = ()
+    for sub in template.args:
+        built = _render_template(sub, pattern, match, render)
+        if built is None:
+            return None
+        pieces.append(built[0])
+        imports += built[1]
+    donor = _donor(pattern, first, match) if template.rest and isinstance(first, PVar) else None
+    if template.rest:
+        if donor is None:
+            return None
+        pieces += fixes.extra_arguments(render, donor.node, match.sites.get(first.name))
+    like = [v for v in match.matched.values() if v.kind == OP]
+    scalar = isinstance(first, PVar) and render.is_python_scalar(match.bindings.get(first.name))
+    if donor is not None and donor.method and isinstance(first, PVar):
+        method = render.suggest(template.op, [donor])
+        if method.startswith("."):
+            return f"{pieces[0]}{method}({', '.join(pieces[1:])})", imports
+    spelled = fixes.spelled(render, template.op, like, scalar=scalar)
+    if spelled is None or spelled[0].startswith("."):
+        return None
+    return f"{spelled[0]}({', '.join(pieces)})", imports + spelled[1]
+
+
+def _donor(pattern: Any, var: PVar, match: Match) -> Value | None:
+    """The matched call whose `...` arguments a replacement's `...` stands for: the one that takes ``var``."""
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, PBind):
+            stack.append(node.sub)
+        elif isinstance(node, POp):
+            if node.rest and node.args and isinstance(node.args[0], PVar) and node.args[0].name == var.name:
+                return match.matched.get(id(node))
+            stack.extend(node.args)
+    return None
 
 
 def _render_found(p: Any, m: Match, render: Any, arg_node: Any, arg_value: Value | None, notes: list[str]) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .cache import Cache, cache_key
-from .diagnostic import FileError, FileResult
+from .diagnostic import Diagnostic, FileError, FileResult, Fix
+from .fixer import ChangedOnDisk, FixPolicy, fix_text, write_back
 from .engine import lint_source, problem_result
 from .rulebook import rule_set
 from .source import SourceProblem, decode
@@ -36,26 +37,83 @@ class Task:
     extend_rules: tuple[str, ...]
     ignore: frozenset[str]
     keep_source: bool = False
+    mode: str = "check"  # "check" | "fix" (write fixes) | "diff" (show them)
+    policy: FixPolicy = FixPolicy()
 
     @property
     def settings(self) -> str:
         """What, besides the file's bytes, its result depends on (for the cache key)."""
-        return f"{','.join(self.rule_ids)}|{','.join(sorted(self.ignore))}|{','.join(self.extend_rules)}"
+        return (f"{','.join(self.rule_ids)}|{','.join(sorted(self.ignore))}|{','.join(self.extend_rules)}|"
+                f"{self.policy}")
 
 
-def lint_bytes(data: bytes, task: Task) -> FileResult:
+def lint_bytes(data: bytes, task: Task, path: Path | None = None) -> FileResult:
     rules = rule_set(task.rule_ids, task.extend_rules)
     try:
-        text = decode(data).text
+        decoded = decode(data)
     except SourceProblem as problem:
         return problem_result(task.display, problem, rules)
     ignored_ids = frozenset(rule_id for rule_id in rules.ids() if any(rule_id.startswith(c) for c in task.ignore))
+
+    def lint(text: str) -> FileResult:
+        result = lint_source(text, task.display, rules, ignore=ignored_ids, keep_source=task.keep_source)
+        for diagnostic in result.diagnostics:
+            diagnostic.fix = _as_configured(diagnostic, task.policy)
+        return result
+
     try:
-        return lint_source(text, task.display, rules, ignore=ignored_ids, keep_source=task.keep_source)
+        if task.mode == "check":
+            return lint(decoded.text)
+        return _fix(data, decoded, lint, task, path)
     except RecursionError:
         result = FileResult(task.display)
         result.errors.append(FileError(task.display, "internal error: the file is nested too deeply"))
         return result
+
+
+def _as_configured(diagnostic: Diagnostic, policy: FixPolicy) -> Fix | None:
+    """The finding's fix after fixable/unfixable/extend-*-fixes, or None."""
+    kind = policy.applicability(diagnostic)
+    fix = diagnostic.fix
+    if kind is None or fix is None:
+        return None
+    if kind != fix.applicability:
+        return Fix(fix.edits, kind, fix.description, fix.imports)  # type: ignore[arg-type]
+    return fix
+
+
+def _fix(data: bytes, decoded, lint, task: Task, path: Path | None) -> FileResult:
+    outcome = fix_text(decoded.text, lint, task.policy, task.display)
+    result = outcome.result or FileResult(task.display)
+    result.errors.extend(outcome.errors)
+    result.fixed = outcome.applied
+    if path is None and task.mode == "fix":
+        result.source = outcome.text  # stdin: the caller prints the (fixed) text
+    elif outcome.changed:
+        if task.mode == "diff":
+            result.diff = unified_diff(outcome.original, outcome.text, task.display)
+        else:
+            try:
+                write_back(path, data, outcome.text, decoded.encoding, decoded.bom)
+            except ChangedOnDisk as exc:
+                result.errors.append(FileError(task.display, str(exc)))
+                result.fixed = []
+            except OSError as exc:
+                result.errors.append(FileError(task.display, f"cannot write the fixed file: {exc.strerror or exc}"))
+                result.fixed = []
+    return result
+
+
+def unified_diff(before: str, after: str, display: str) -> str:
+    """A unified diff like git's (``a/``, ``b/`` prefixes for relative paths)."""
+    import difflib
+
+    old, new = (display, display) if display.startswith("/") else (f"a/{display}", f"b/{display}")
+    lines = []
+    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                     fromfile=old, tofile=new):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
 
 
 def _worker_init() -> None:
@@ -75,7 +133,7 @@ def _lint_missed(item: tuple[Task, str | None]) -> tuple[str | None, FileResult]
         result.errors.append(FileError(task.display, f"cannot read file: {exc.strerror or exc}"))
         return None, result
     key = cache_key(data, task.display, task.settings, code) if code is not None else None
-    return key, lint_bytes(data, task)
+    return key, lint_bytes(data, task, Path(task.path))
 
 
 def run_tasks(tasks: list[Task], jobs: int, *, cache: Cache | None = None,

@@ -27,9 +27,9 @@ def test_concise_output_and_exit_status(project, run_cli):
     assert "'probs' is the output of F.softmax(...) on line 6" in lines[0]
     assert "use F.log_softmax(...)" in lines[0]
     assert lines[1].startswith("pkg/model.py:11:12: SL201 division by 'x.std(dim=0)'")
-    assert lines[2].startswith("pkg/sub/metrics.py:5:12: SL503 loss == np.nan compares with NaN")
+    assert lines[2].startswith("pkg/sub/metrics.py:5:12: SL503 [*] loss == np.nan compares with NaN")
     assert "use np.isnan(...)" in lines[2]
-    assert lines[-1] == "Found 3 findings."
+    assert lines[-1] == "Found 3 findings. 1 fixable with --fix."
 
 
 def test_clean_file_exits_zero(project, run_cli):

@@ -8,7 +8,11 @@ from stablelint.catalog import load_catalog
 from stablelint.engine import lint_source
 from stablelint.rulebook import rule_set
 
+from fixing import findings, fix
+
 CATALOG = load_catalog()
+# Rules whose fixes are implemented (the others report findings without one, for now).
+FIX_IMPLEMENTED = {"SL101", "SL503"}
 ALL_RULES = rule_set(tuple(CATALOG))
 CASES = [
     pytest.param(rule, kind, i, example, id=f"{rule.id}-{kind}-{i}")
@@ -32,3 +36,26 @@ def test_every_rule_has_complete_docs_and_examples():
         assert rule.bad and rule.good, rule.id
         for section in ("what_it_does", "why_is_this_bad", "example", "use_instead", "fix_safety", "references"):
             assert rule.docs.get(section), f"{rule.id} lacks docs.{section}"
+
+
+FIXED = [
+    pytest.param(rule, i, example, id=f"{rule.id}-bad-{i}")
+    for rule in CATALOG.values()
+    for i, example in enumerate(rule.bad)
+    if example.fixed is not None
+]
+
+
+@pytest.mark.parametrize(("rule", "index", "example"), FIXED)
+def test_fixed_example(rule, index, example):
+    """A bad example's `fixed` text is what `--fix --unsafe-fixes` makes of it, and fixing again changes nothing."""
+    fixed = fix(example.code, select=tuple(CATALOG))
+    assert fixed == example.fixed
+    assert fix(fixed, select=tuple(CATALOG)) == fixed
+    assert rule.id not in [code for code, _ in findings(fixed)]
+
+
+def test_rules_with_a_fix_show_it_in_an_example():
+    for rule in CATALOG.values():
+        if rule.fix != "none" and rule.id in FIX_IMPLEMENTED:
+            assert any(example.fixed is not None for example in rule.bad), f"{rule.id} has no `fixed` example"

@@ -49,8 +49,11 @@ class ReportStream:
     """
 
     def __init__(self, fmt: str, rules: Callable[[str], Rule | None], out: TextIO, *, root: Path,
-                 statistics: bool = False, version: str = "0.1.0", all_rules: Callable[[], dict[str, Rule]]):
+                 statistics: bool = False, version: str = "0.1.0", all_rules: Callable[[], dict[str, Rule]],
+                 unsafe_fixes: bool = False):
         self.fmt, self.out, self.root, self.version = fmt, out, root, version
+        self.unsafe_fixes = unsafe_fixes
+        self.fixed = 0  # findings fixed by --fix, for the summary
         self.statistics = statistics and fmt in ("concise", "full")
         self.rule = rules
         self.all_rules = all_rules
@@ -63,6 +66,7 @@ class ReportStream:
         self._json_first = True
 
     def add(self, result: FileResult) -> None:
+        self.fixed += len(result.fixed)
         for d in result.diagnostics:
             self.count += 1
             if d.fix is not None:
@@ -81,7 +85,7 @@ class ReportStream:
         rules = {d.code: r for d in result.diagnostics if (r := self.rule(d.code)) is not None}
         for d in result.diagnostics:
             if self.fmt == "concise":
-                self.out.write(concise.header(d) + "\n")
+                self.out.write(concise.header(d, unsafe_fixes=self.unsafe_fixes) + "\n")
             elif self.fmt == "github":
                 self.out.write(github.command(d, rules) + "\n")
             else:
@@ -93,7 +97,9 @@ class ReportStream:
         if self.statistics:
             concise.write_counts(self.by_code, self.examples, self.all_rules(), self.out)
         elif self.fmt == "concise":
-            self.out.write(("\n" if self.count else "") + concise.summary_counts(self.count, self.safe, self.unsafe)
+            fixed = f"Fixed {self.fixed} finding{'' if self.fixed == 1 else 's'}. " if self.fixed else ""
+            self.out.write(("\n" if self.count else "") + fixed
+                           + concise.summary_counts(self.count, self.safe, self.unsafe, unsafe_fixes=self.unsafe_fixes)
                            + "\n")
         elif self.fmt == "json":
             self.out.write("[]\n" if self._json_first else "\n]\n")

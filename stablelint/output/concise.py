@@ -22,12 +22,14 @@ def location(diagnostic: Diagnostic) -> str:
     return f"{diagnostic.path}:{cell}{diagnostic.start.line}:{diagnostic.start.column}"
 
 
-def header(diagnostic: Diagnostic, *, color: bool = False) -> str:
-    """`path:line:col: CODE [*] message`; `[*]` marks a finding that carries a fix."""
+def header(diagnostic: Diagnostic, *, color: bool = False, unsafe_fixes: bool = False) -> str:
+    """`path:line:col: CODE [*] message`; `[*]` marks a finding that `--fix` would fix
+    (a safe fix, or an unsafe one when `--unsafe-fixes` is given)."""
     loc, code = location(diagnostic), diagnostic.code
     if color:
         loc, code = f"{BOLD}{loc}{RESET}", f"{RED}{code}{RESET}"
-    mark = " [*]" if diagnostic.fix is not None else ""
+    fix = diagnostic.fix
+    mark = " [*]" if fix is not None and (fix.applicability == "safe" or unsafe_fixes) else ""
     return f"{loc}: {code}{mark} {diagnostic.message}"
 
 
@@ -37,11 +39,14 @@ def summary(diagnostics: list[Diagnostic]) -> str:
     return summary_counts(len(diagnostics), safe, unsafe)
 
 
-def summary_counts(count: int, safe: int, unsafe: int) -> str:
+def summary_counts(count: int, safe: int, unsafe: int, *, unsafe_fixes: bool = False) -> str:
     """The last line: how many findings, and how many a fix run would fix."""
     if not count:
         return "All checks passed!"
     text = f"Found {count} finding{'' if count == 1 else 's'}."
+    if unsafe_fixes and safe + unsafe:
+        text += f" {safe + unsafe} fixable with --fix --unsafe-fixes."
+        return text
     if safe:
         text += f" {safe} fixable with --fix."
     if unsafe:

@@ -1,0 +1,112 @@
+"""Building fixes: replacement text written in the file's own idiom.
+
+Checkers and pattern rules describe a fix as "replace this node with that
+text"; the text reuses the source of the operands (so comments and
+formatting inside them survive), names the op with the spelling and alias
+the file already uses (``F.log_softmax``, ``x.log_softmax(...)``,
+``tf.nn.log_softmax``), carries the axis arguments over, and asks for an
+import only when the file has none that fits.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .diagnostic import Edit, Fix
+from .render import Renderer
+from .values import OP, Value
+
+# Expressions that can take a method call or an operator without parentheses.
+ATOMIC = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict,
+          ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.JoinedStr)
+
+
+def operand(render: Renderer, node: ast.AST | None) -> str:
+    """The exact source of an operand, parenthesised when it is not atomic."""
+    if node is None:
+        return ""
+    text = render.segment(node)
+    return text if isinstance(node, ATOMIC) else f"({text})"
+
+
+def extra_arguments(render: Renderer, call: ast.AST | None, skip: ast.AST | None) -> list[str]:
+    """A call's arguments as written, without the one that is ``skip`` (``dim=-1`` stays ``dim=-1``)."""
+    if not isinstance(call, ast.Call):
+        return []
+    texts = [render.segment(arg) for arg in call.args if arg is not skip]
+    texts += [render.segment(keyword) for keyword in call.keywords]
+    return texts
+
+
+def spelled(render: Renderer, op: str, like: list[Value], *, scalar: bool = False
+            ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """The callee for ``op`` in the file's idiom, and the import it needs (if the file has none).
+
+    None when no framework spelling of ``op`` is known.
+    """
+    imported = _imported_by_name(render, op, like)
+    if imported is not None:
+        return imported
+    name = render.suggest(op, like, scalar=scalar)
+    if not has_spelling(name) and not scalar:
+        name = render.suggest(op, like, scalar=True)  # no framework in sight: Python's math module
+    if not has_spelling(name):
+        return None
+    if name.startswith("."):
+        return name, ()
+    top = name.split(".", 1)[0]
+    if top in render.module_scope.vars:
+        return name, ()
+    return name, ((top, None, None),)
+
+
+def _imported_by_name(render: Renderer, op: str, like: list[Value]
+                      ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """``from scipy.special import softmax`` in the file: write ``log_softmax`` and import it the same way."""
+    for value in like:
+        spelling = value.spelling
+        node = value.node
+        if (value.kind != OP or spelling is None or spelling.kind != "function" or value.method
+                or not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name)):
+            continue
+        candidate = render.table.lookup(f"{spelling.module}.{op}")
+        if candidate is None or candidate.op != op or candidate.kind != "function":
+            continue
+        bound = render.module_scope.vars.get(candidate.attr)
+        if bound is not None and bound.qualname and render.table.normalize(bound.qualname) == candidate.qualname:
+            return candidate.attr, ()
+        if bound is None:
+            return candidate.attr, ((candidate.module, candidate.attr, None),)
+    return None
+
+
+def has_spelling(name: str) -> bool:
+    return name.startswith(".") or "." in name
+
+
+def replace(render: Renderer, node: ast.AST, text: str, applicability: str, description: str,
+            imports: tuple[tuple[str, str | None, str | None], ...] = ()) -> Fix:
+    """A fix replacing the source of ``node`` with ``text``."""
+    edit = Edit(render.source.start(node), render.source.end(node), text)
+    return Fix((edit,), applicability, description, imports)  # type: ignore[arg-type]
+
+
+def within(outer: ast.AST, values: list[Value]) -> bool:
+    """Whether every op value in ``values`` was computed inside ``outer``'s source (one expression)."""
+    spans = _span(outer)
+    if spans is None:
+        return False
+    for value in values:
+        if value.kind != OP or value.node is None:
+            continue
+        inner = _span(value.node)
+        if inner is None or not (spans[0] <= inner[0] and inner[1] <= spans[1]):
+            return False
+    return True
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    line = getattr(node, "lineno", None)
+    if line is None:
+        return None
+    return (line, node.col_offset), (node.end_lineno or line, node.end_col_offset or 0)
