@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from .diagnostic import Edit, Fix
-from .render import Renderer
+from .render import Renderer, applied
 from .values import OP, Value
 
 # Expressions that can take a method call or an operator without parentheses.
@@ -93,16 +93,9 @@ def replace(render: Renderer, node: ast.AST, text: str, applicability: str, desc
 
 def within(outer: ast.AST, values: list[Value]) -> bool:
     """Whether every op value in ``values`` was computed inside ``outer``'s source (one expression)."""
-    spans = _span(outer)
-    if spans is None:
+    if _span(outer) is None:
         return False
-    for value in values:
-        if value.kind != OP or value.node is None:
-            continue
-        inner = _span(value.node)
-        if inner is None or not (spans[0] <= inner[0] and inner[1] <= spans[1]):
-            return False
-    return True
+    return all(contains(outer, value.node) for value in values if value.kind == OP and value.node is not None)
 
 
 def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -110,3 +103,72 @@ def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
     if line is None:
         return None
     return (line, node.col_offset), (node.end_lineno or line, node.end_col_offset or 0)
+
+
+def epsilon(flags: set[str], *, small: str = "1e-8") -> str:
+    """An epsilon literal the file's precision can represent: ``small`` in float32 code, 1e-6 in float16."""
+    return "1e-6" if "float16" in flags else small
+
+
+def plus_epsilon(render: Renderer, node: ast.AST | None, eps: str, description: str,
+                 host: ast.AST | None = None) -> Fix | None:
+    """``node`` -> ``node + eps``: a guard added where the value is used, so it is always local.
+
+    Parenthesised unless ``node`` is a whole argument of the call ``host`` (``torch.sqrt(d2 + 1e-12)``).
+    """
+    if node is None or getattr(node, "lineno", None) is None:
+        return None
+    if isinstance(node, ast.Starred):
+        return None
+    text = f"{render.segment(node) if _additive(node) else operand(render, node)} + {eps}"
+    if not (is_argument(node, host) or render.source.enclosed(node)):
+        text = f"({text})"
+    return replace(render, node, text, "unsafe", description)
+
+
+def _additive(node: ast.AST) -> bool:
+    """``node + eps`` adds to all of ``node``: it binds at least as tightly as ``+``."""
+    if isinstance(node, ast.BinOp):
+        return not isinstance(node.op, (ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor))
+    if isinstance(node, ast.UnaryOp):
+        return not isinstance(node.op, ast.Not)
+    return isinstance(node, ATOMIC + (ast.Await,))
+
+
+def is_argument(node: ast.AST, host: ast.AST | None) -> bool:
+    """``node`` is a whole argument of the call ``host`` (not its receiver), or what ``host`` assigns."""
+    if isinstance(host, (ast.AugAssign, ast.Assign, ast.Return)):
+        return host.value is node
+    if not isinstance(host, ast.Call):
+        return False
+    return any(arg is node for arg in host.args) or any(k.value is node for k in host.keywords)
+
+
+def contains(outer: ast.AST | None, node: ast.AST | None) -> bool:
+    """Whether ``node``'s source lies inside ``outer``'s (a literal written in the call, not a constant
+    defined elsewhere and reached through a variable)."""
+    if outer is None or node is None:
+        return False
+    spans, inner = _span(outer), _span(node)
+    return spans is not None and inner is not None and spans[0] <= inner[0] and inner[1] <= spans[1]
+
+
+def pure(node: ast.AST | None) -> bool:
+    """An expression that can be written twice without changing what the code does: names, attributes,
+    constants, subscripts, operators and comparisons of those (no calls, no walrus, no lambdas)."""
+    if node is None:
+        return False
+    allowed = (ast.Name, ast.Attribute, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple, ast.BinOp, ast.UnaryOp,
+               ast.BoolOp, ast.Compare, ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context)
+    return all(isinstance(child, allowed) for child in ast.walk(node))
+
+
+def clamp_into(render: Renderer, node: ast.AST, held: ast.AST, like: list[Value], low: str, high: str,
+               description: str) -> Fix | None:
+    """``node`` -> ``held`` clamped into [low, high] (``held`` is ``node`` or what ``node`` clamped loosely)."""
+    found = spelled(render, "clamp", like)
+    if found is None:
+        return None
+    callee, imports = found
+    subject = operand(render, held) if callee.startswith(".") else render.segment(held)
+    return replace(render, node, applied(callee, subject, f"{low}, {high}"), "unsafe", description, imports)

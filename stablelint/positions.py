@@ -39,6 +39,15 @@ class SourceText:
             return self.start(node)
         return Position(line, self._column(line, column) + 1)
 
+    def enclosed(self, node: ast.AST) -> bool:
+        """Whether a parenthesis opens right before ``node`` and closes right after it, on its lines."""
+        if getattr(node, "lineno", None) is None:
+            return False
+        start, end = self.start(node), self.end(node)
+        before = self.lines[start.line - 1][:start.column - 1].rstrip()
+        after = self.lines[end.line - 1][end.column - 1:].lstrip()
+        return before.endswith("(") and after.startswith(")")
+
     def segment(self, node: ast.AST) -> str:
         """The source text of ``node`` ("" when it has no position)."""
         if getattr(node, "lineno", None) is None:

@@ -8,6 +8,7 @@ use, written with the framework and alias the file already imports
 from __future__ import annotations
 
 import ast
+import re
 
 from .ops import OpTable, Spelling
 from .positions import SourceText
@@ -116,18 +117,18 @@ class Renderer:
     def floor(self, subject: str, like: list[Value], bound: str = "eps") -> str:
         """``subject`` clamped from below, in the file's idiom."""
         if self.framework(like) == "torch":
-            return f"{self.suggest('clamp', like)}({subject}, min={bound})"
-        return f"{self.suggest('maximum', like)}({subject}, {bound})"
+            return applied(self.suggest("clamp", like), subject, f"min={bound}")
+        return applied(self.suggest("maximum", like), subject, bound)
 
     def ceiling(self, subject: str, like: list[Value], bound: str = "limit") -> str:
         """``subject`` clamped from above, in the file's idiom."""
         if self.framework(like) == "torch":
-            return f"{self.suggest('clamp', like)}({subject}, max={bound})"
-        return f"{self.suggest('minimum', like)}({subject}, {bound})"
+            return applied(self.suggest("clamp", like), subject, f"max={bound}")
+        return applied(self.suggest("minimum", like), subject, bound)
 
     def clamp_between(self, subject: str, like: list[Value], low: str, high: str) -> str:
         """``subject`` clamped into [low, high], in the file's idiom (positional bounds work everywhere)."""
-        return f"{self.suggest('clamp', like)}({subject}, {low}, {high})"
+        return applied(self.suggest("clamp", like), subject, f"{low}, {high}")
 
     def suggest(self, op: str, like: list[Value], *, scalar: bool = False) -> str:
         """The op written in the idiom of ``like`` (values the finding is about).
@@ -158,19 +159,20 @@ class Renderer:
                 candidate = self.table.lookup(f"{spelling.module}.{op}")
                 if candidate is not None and candidate.op == op:
                     return f"{alias}.{candidate.attr}"
-        order = [framework] if framework else []
-        order += [f for f in ("torch", "tensorflow", "jax", "numpy") if f in self.frameworks and f not in order]
-        for fw in order:
-            for candidate in self.table.spellings_for(op, fw):
-                if candidate.kind != "function":
-                    continue
-                alias = self._alias_for(candidate.module)
-                if alias is not None:
-                    return f"{alias}.{candidate.attr}" if alias else candidate.attr
-        for fw in order:
-            for candidate in self.table.spellings_for(op, fw):
-                if candidate.kind == "function":
-                    return candidate.qualname
+        # the finding's own framework first (imported if need be), the file's other frameworks after it
+        known = [f for f in ("torch", "tensorflow", "jax", "numpy") if f in self.frameworks and f != framework]
+        for order in ([framework], known) if framework else (known,):
+            for fw in order:
+                for candidate in self.table.spellings_for(op, fw):
+                    if candidate.kind != "function":
+                        continue
+                    alias = self._alias_for(candidate.module)
+                    if alias is not None:
+                        return f"{alias}.{candidate.attr}" if alias else candidate.attr
+            for fw in order:
+                for candidate in self.table.spellings_for(op, fw):
+                    if candidate.kind == "function":
+                        return candidate.qualname
         return op
 
     def _alias_for(self, module: str) -> str | None:
@@ -207,6 +209,18 @@ class Renderer:
         if isinstance(arg_node, (ast.Name, ast.Attribute)):
             return f"'{self.text(arg_node, 30)}' is {produced}"
         return f"{self.text(arg_node, 30)} is {produced}"
+
+def applied(callee: str, subject: str, arguments: str) -> str:
+    """``callee(subject, arguments)``, or ``subject.method(arguments)`` for a method spelling ``.method``."""
+    if not callee.startswith("."):
+        return f"{callee}({subject}, {arguments})"
+    if not _SIMPLE.fullmatch(subject):
+        subject = f"({subject})"
+    return f"{subject}{callee}({arguments})"
+
+
+_SIMPLE = re.compile(r"[\w.]+(\([^()]*\)|\[[^\[\]]*\])*")
+
 
 def _contains(outer: ast.AST, inner: ast.AST) -> bool:
     """Whether ``inner`` is ``outer`` or directly reached through call/attribute structure."""

@@ -329,6 +329,9 @@ def _plural(text: str) -> str:
         if text.startswith(article):
             text = text[len(article):]
             break
+    head, of, tail = text.partition(" of ")
+    if of and not head.endswith(" output"):  # a square of a difference -> squares of differences
+        return f"{_plural(head)} of {_plural(tail)}"
     if text.endswith(" output"):
         return text + "s"
     if text.endswith("s"):

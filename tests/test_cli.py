@@ -29,7 +29,7 @@ def test_concise_output_and_exit_status(project, run_cli):
     assert lines[1].startswith("pkg/model.py:11:12: SL201 division by 'x.std(dim=0)'")
     assert lines[2].startswith("pkg/sub/metrics.py:5:12: SL503 [*] loss == np.nan compares with NaN")
     assert "use np.isnan(...)" in lines[2]
-    assert lines[-1] == "Found 3 findings. 1 fixable with --fix."
+    assert lines[-1] == "Found 3 findings. 1 fixable with --fix. (1 more with --unsafe-fixes)"
 
 
 def test_clean_file_exits_zero(project, run_cli):

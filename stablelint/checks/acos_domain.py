@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+
 from . import Checker, Report
+from .. import fixes
 from .support import gradient_flows, strip
 from ..dataflow import Context
 from ..facts import CLOSED
@@ -42,8 +45,15 @@ class Check(Checker):
         subject = render.short(node, argument)
         origin = render.origin(node, argument, render.source_of(argument))
         what = f" ({origin})" if origin else ""
-        inside = render.clamp_between(subject, [value], "-1 + eps", "1 - eps")
+        # 1 - 1e-7 is the float32 number below 1; float16's is 1 - 4.9e-4
+        eps = "1e-3" if "float16" in context.analyzer.flags else "1e-7"
+        low, high = f"-1 + {eps}", f"1 - {eps}"
+        inside = render.clamp_between(subject, [value], low, high)
+        fix = None
+        if node is not None and not isinstance(node, ast.Starred):
+            held = inner.arg_nodes.get("input") if clamped and inner.node is node else node  # clamp(-1, 1): retighten
+            fix = fixes.clamp_into(render, node, held, [value], low, high, f"clamp into [{low}, {high}]")
         report(value.node,
                f"{render.call(value, subject)}: '{subject}' is a cosine that can reach +-1{what}, where "
                f"{render.callee(value).lstrip('.')} has an infinite gradient, and rounding can push it past 1 "
-               f"(NaN); clamp it strictly inside: {inside}")
+               f"(NaN); clamp it strictly inside: {inside}", fix=fix)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import Checker, Report
 from .support import array_framework, is_where_guarded, mark_where_guarded
+from .. import fixes
 from ..dataflow import Context
 from ..values import Value
 
@@ -32,9 +33,9 @@ class Check(Checker):
     def finish(self, context: Context, report: Report) -> None:
         for value, divisor in context.analyzer.rule_state(self, list):
             if not is_where_guarded(self, value, context):
-                self._report(value, divisor, report)
+                self._report(value, divisor, report, fixes.epsilon(context.analyzer.flags))
 
-    def _report(self, value: Value, divisor: Value, report: Report) -> None:
+    def _report(self, value: Value, divisor: Value, report: Report, eps: str) -> None:
         name = DIVISOR[value.op or ""]
         zero = divisor.facts.zero
         render = report.render
@@ -43,11 +44,15 @@ class Check(Checker):
         origin = render.origin(node, divisor, render.source_of(divisor))
         detail = f"{zero.text} ({origin})" if origin else zero.text
         if value.op in ("div", "true_divide"):
-            fix = f"({subject} + eps)"
+            hint = f"({subject} + {eps})"
             what = f"division by '{subject}'"
         else:
-            fix = f"{render.callee(value)}({subject} + eps)"
+            hint = f"{render.callee(value)}({subject} + {eps})"
             what = f"{render.call(value, subject)}"
+        fix = None
+        if divisor.facts.range.lo >= 0:  # + eps moves the pole of a divisor that can be negative; no cure
+            fix = fixes.plus_epsilon(render, node, eps, f"add {eps} to the divisor", host=value.node)
         report(value.node,
                f"{what} gives inf/NaN where it is 0, which it can be: {detail}; "
-               f"add an epsilon, e.g. {fix}")
+               f"add an epsilon, e.g. {hint}",
+               fix=fix)

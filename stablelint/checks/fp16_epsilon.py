@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from . import Checker, Report
+from .. import fixes
 from ..dataflow import Context
 from ..values import CONST, INSTANCE, MEMBER, OP, PARAM, RESULT, Value
 
@@ -78,10 +79,15 @@ class Check(Checker):
             if op_value.node is not None and id(op_value.node) in inside:
                 continue
             constant = _constant(literal)
+            # an optimizer's or a norm layer's eps= takes 1e-4 in float16; a guard in arithmetic 1e-6 (a subnormal)
+            larger = "1e-4" if where.startswith("passed as") else "1e-6"
+            fix = None
+            if isinstance(constant.node, ast.Constant):
+                fix = fixes.replace(render, constant.node, larger, "unsafe", f"raise the epsilon to {larger}")
             report(constant.node,
                    f"{render.text(constant.node, 20)} is {where} in float16 code (this file uses "
                    f"float16), where it rounds to 0 and guards nothing: float16's smallest subnormal is 6e-08; "
-                   f"use a larger epsilon (1e-4 to 1e-6) or torch.finfo(dtype).eps")
+                   f"use a larger epsilon ({larger}; 1e-4 to 1e-6) or torch.finfo(dtype).eps", fix=fix)
 
 
 def _constant(value: Value) -> Value:

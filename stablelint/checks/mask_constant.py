@@ -12,6 +12,7 @@ import ast
 import math
 
 from . import Checker, Report
+from .. import fixes
 from .logexp_support import call_arguments
 from ..dataflow import Context
 from ..transfer import same_source
@@ -53,26 +54,53 @@ class Check(Checker):
         for literal, fill, slot in _mask_constants(scores):
             if _every_row_keeps_one(fill, slot, context):
                 continue
-            found.setdefault(id(literal.node), (literal, value))
+            found.setdefault(id(literal.node), (literal, value, fill, slot))
 
     def finish(self, context: Context, report: Report) -> None:
         float16 = "float16" in context.analyzer.flags
         cleaned = context.analyzer.rule_state(self, set)
         render = report.render
-        for literal, softmax in context.analyzer.rule_state(self, dict).values():
+        for literal, softmax, fill, slot in context.analyzer.rule_state(self, dict).values():
             if id(softmax) in cleaned:
                 continue
+            fix = _lowest_finite(render, literal, fill, slot)
             text = render.text(literal.node, 24)
             where = render.line(softmax.node)
             if literal.kind == OP or math.isinf(float(literal.const)):
                 report(literal.node,
                        f"masking with {text} before the softmax on line {where} gives NaN for a row that is masked "
-                       f"entirely (softmax of all -inf is 0/0); use torch.finfo(scores.dtype).min")
+                       f"entirely (softmax of all -inf is 0/0); use torch.finfo(scores.dtype).min", fix=fix)
             elif float16:
                 report(literal.node,
                        f"masking with {text} before the softmax on line {where} overflows to -inf in float16 "
                        f"(this file uses float16; its largest value is 65504) and gives NaN for fully masked rows; "
-                       f"use torch.finfo(scores.dtype).min")
+                       f"use torch.finfo(scores.dtype).min", fix=fix)
+
+
+def _lowest_finite(render, literal: Value, fill: Value, slot: str):
+    """The mask constant -> the lowest finite value of the scores' dtype: ``torch.finfo(scores.dtype).min``.
+
+    Offered where the constant is written in the masking call and the scores are a name or attribute.
+    """
+    if fill.op == "masked_fill":
+        target = fill.arg_nodes.get("input")
+    elif fill.op == "where":
+        target = fill.arg_nodes.get("input" if slot == "other" else "other")
+    else:
+        return None  # (1 - mask) * -1e9: the scores are not in the expression
+    if not isinstance(target, (ast.Name, ast.Attribute)) or not fixes.pure(target) \
+            or not fixes.contains(fill.node, literal.node):
+        return None
+    scores = render.segment(target)
+    if render.framework([fill]) == "tensorflow":
+        text, imports = f"{scores}.dtype.min", ()
+    else:
+        found = fixes.spelled(render, "finfo", [fill])
+        if found is None:
+            return None
+        text, imports = f"{found[0]}({scores}.dtype).min", found[1]
+    return fixes.replace(render, literal.node, text, "unsafe", "mask with the lowest finite value of the dtype",
+                         imports)
 
 
 def _through(value: Value, ops: tuple[str, ...], limit: int = 8):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Checker, Report
+from .. import fixes
 from .support import gradient_flows
 from ..dataflow import Context
 from ..values import OP, Value
@@ -55,23 +56,26 @@ class Check(Checker):
 
     def finish(self, context: Context, report: Report) -> None:
         detached = context.analyzer.rule_state(self, set)
+        # sqrt(1e-12) = 1e-6 keeps the gradient finite; float16 cannot hold 1e-12
+        eps = fixes.epsilon(context.analyzer.flags, small="1e-12")
         for value, argument in context.analyzer.rule_state(self, list):
             if id(value) not in detached:
-                self._report(value, argument, report)
+                self._report(value, argument, report, eps)
 
-    def _report(self, value: Value, argument: Value, report: Report) -> None:
+    def _report(self, value: Value, argument: Value, report: Report, eps: str) -> None:
         render = report.render
         node = value.arg_nodes.get("input")
         subject = render.short(node, argument)
         why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
         origin = render.origin(node, argument, render.source_of(argument))
         detail = f"{why} ({origin})" if origin else why
-        sqrt = render.suggest("sqrt", [value]) if value.op == "pow" else render.callee(value)
-        fix = f"{sqrt}({subject} + eps)" if not sqrt.startswith(".") else f"({subject} + eps){sqrt}()"
+        sqrt = render.suggest("sqrt", [value, render.source_of(argument)]) if value.op == "pow" else render.callee(value)
+        hint = f"{sqrt}({subject} + {eps})" if not sqrt.startswith(".") else f"({subject} + {eps}){sqrt}()"
         report(value.node,
                f"{render.call(value, subject) if value.op != 'pow' else render.text(value.node, 40)} has an "
                f"infinite gradient where '{subject}' is 0, which it can be: {detail}; the NaN reaches every "
-               f"weight through backprop. Add an epsilon inside: {fix}")
+               f"weight through backprop. Add an epsilon inside: {hint}",
+               fix=fixes.plus_epsilon(render, node, eps, f"add {eps} inside the square root", host=value.node))
 
     def _norm(self, value: Value, argument: Value, context: Context, report: Report) -> None:
         spelling = value.spelling

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Checker, Report
+from .. import fixes
 from .support import compared_values, gradient_flows, guarded_by, ops_within
 from ..dataflow import Context
 from ..values import Value
@@ -25,10 +26,10 @@ class Check(Checker):
                 continue
             unsafe = _unsafe_use(branch, guarded)
             if unsafe is not None:
-                self._report(value, unsafe, report)
+                self._report(value, unsafe, branch_name, report)
                 return
 
-    def _report(self, where: Value, unsafe: tuple[Value, Value], report: Report) -> None:
+    def _report(self, where: Value, unsafe: tuple[Value, Value], branch: str, report: Report) -> None:
         op_value, operand = unsafe
         render = report.render
         operand_text = render.short(op_value.arg_nodes.get(UNSAFE[op_value.op]), operand)
@@ -39,7 +40,36 @@ class Check(Checker):
                f"{where_name}(...) hides the value of {unsafe_text} where '{operand_text}' is excluded, but not "
                f"its gradient: both branches are differentiated, and inf * 0 is NaN; make the input safe inside "
                f"the branch too (double where): {where_name}(cond, {operand_text}, 1.0) before "
-               f"{render.callee(op_value)}")
+               f"{render.callee(op_value)}",
+               fix=_double_where(render, where, op_value, branch))
+
+
+def _double_where(render, where: Value, op_value: Value, branch: str):
+    """``where(c, log(x), 0)`` -> ``where(c, log(where(c, x, 1.0)), 0)``: the excluded entries get a safe input.
+
+    Offered where the condition can be written twice (no calls) and the unsafe input sits inside the where.
+    """
+    condition = where.arg_nodes.get("condition")
+    node = op_value.arg_nodes.get(UNSAFE[op_value.op])
+    if where.method or not fixes.pure(condition) or not fixes.contains(where.node, node) or node is None:
+        return None
+    found = fixes.spelled(render, "where", [where])
+    if found is None:
+        return None
+    callee, imports = found
+    one = op_value.op not in ("acos", "asin")  # acos/asin are safe at 0, log/sqrt/division at 1
+    if render.framework([where]) == "tensorflow":  # tf.where takes no Python scalar of another dtype
+        like = fixes.spelled(render, "ones_like" if one else "zeros_like", [where])
+        if like is None:
+            return None
+        safe = f"{like[0]}({render.segment(node)})"
+    else:
+        safe = "1.0" if one else "0.0"
+    inner = render.segment(node)
+    pair = f"{inner}, {safe}" if branch == "input" else f"{safe}, {inner}"
+    text = f"{callee}({render.segment(condition)}, {pair})"
+    return fixes.replace(render, node, text, "unsafe", "make the input safe where the condition excludes it",
+                         imports)
 
 
 def _no_gradient(op_value: Value) -> bool:
