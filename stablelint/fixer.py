@@ -90,10 +90,13 @@ def fix_text(text: str, lint: Lint, policy: FixPolicy, path: str, rounds: int = 
             break
         new_text, applied, broken = _apply_checked(outcome.text, chosen)
         for diagnostic in broken:
-            outcome.errors.append(FileError(
-                path, f"the fix for {diagnostic.code} at line {diagnostic.start.line} would leave code that does "
-                      f"not parse; it was not applied", rule=None))
+            message = (f"the fix for {diagnostic.code} at line {diagnostic.start.line} would leave code that does "
+                       f"not parse; it was not applied")
+            if all(error.message != message for error in outcome.errors):  # every round tries it again
+                outcome.errors.append(FileError(path, message, rule=None))
         if not applied:
+            for diagnostic in broken:
+                diagnostic.fix = None  # reported without a fix: nothing would apply it
             break
         outcome.text = new_text
         outcome.applied.extend(applied)

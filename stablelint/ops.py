@@ -109,6 +109,7 @@ class OpTable:
     """Index over ops.yaml."""
 
     def __init__(self, data: dict):
+        self._normalized: dict[str, str] = {}
         self.module_aliases: list[tuple[str, str]] = sorted(
             (data.get("module_aliases") or {}).items(), key=lambda kv: -len(kv[0])
         )
@@ -170,10 +171,17 @@ class OpTable:
     # -- lookup -------------------------------------------------------------
 
     def normalize(self, qualname: str) -> str:
+        known = self._normalized.get(qualname)
+        if known is not None:
+            return known
+        result = qualname
         for prefix, target in self.module_aliases:
             if qualname == prefix or qualname.startswith(prefix + "."):
-                return target + qualname[len(prefix):]
-        return qualname
+                result = target + qualname[len(prefix):]
+                break
+        if len(self._normalized) < 100_000:  # bounded: one table serves every file of a run
+            self._normalized[qualname] = result
+        return result
 
     def framework_of(self, qualname: str) -> str:
         top = qualname.split(".", 1)[0]

@@ -252,25 +252,28 @@ class RuleSet:
         self.table = table or op_table()
         self.compiled = [compile_rule(rule, self.table) for rule in rules]
         self.by_id = {c.rule.id: c for c in self.compiled}
-        tokens = sorted({t for c in self.compiled for group in c.rule.tokens for t in group}, key=len, reverse=True)
-        self._token_re = re.compile("|".join(re.escape(t) for t in tokens)) if tokens else None
 
     def ids(self) -> list[str]:
         return list(self.by_id)
 
-    def needs_parse(self, text: str, active: list[CompiledRule]) -> bool:
-        """Whether any active rule's tokens all occur in the text (the prefilter)."""
-        if self._token_re is None:
-            return False
-        present = set(self._token_re.findall(text))
-        if not present:
-            return False
-        for compiled in active:
-            if compiled.checker is None:
-                continue
-            if all(any(t in present or any(t in p for p in present) for t in group) for group in compiled.rule.tokens):
-                return True
-        return False
+    @staticmethod
+    def needs_parse(text: str, active: list[CompiledRule]) -> bool:
+        """Whether every token group of some active rule has a token in the text (the prefilter).
+
+        Plain substring tests, memoised per token and stopping at the first rule that matches: most
+        files need parsing, and that is known after a few rules (one alternation regex over all the
+        tokens costs as much as parsing, because some tokens are single characters).
+        """
+        seen: dict[str, bool] = {}
+
+        def has(token: str) -> bool:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = token in text
+            return found
+
+        return any(compiled.checker is not None and all(any(has(t) for t in group) for group in compiled.rule.tokens)
+                   for compiled in active)
 
 
 @lru_cache(maxsize=16)
