@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from . import Report
 from .logexp_support import (
-    RewriteCheck, call_text, expression_text, is_constant, is_integer, operand_text, origin_note, unwrap,
-    value_at_defaults,
+    RewriteCheck, argument_text, call_text, expression_text, fix_call, is_constant, is_integer, only_arguments,
+    operand_text, origin_note, receiver_text, replace_fix, site, unwrap, value_at_defaults,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import CONST, Value
@@ -41,14 +42,14 @@ class Check(RewriteCheck):
             if inner is not None and inner.node is not None:
                 state.rounded.add(id(inner.node))
             return
-        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message)),
+        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message, fix)),
                                              report.render))
 
     def finish(self, context: Context, report: Report) -> None:
         state = context.analyzer.rule_state(self, _State)
-        for node, message in state.pending:
+        for node, message, fix in state.pending:
             if id(node) not in state.rounded:
-                report(node, message)
+                report(node, message, fix=fix)
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
         x = match.bindings["X"]
@@ -68,8 +69,19 @@ class Check(RewriteCheck):
         return (f"{found} loses precision when {term} is small: exp({term}) rounds to 1 below about 6e-8 in float32 "
                 f"(1e-16 in float64), so the difference is 0 or has only a few correct digits{note}; use {use}")
 
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """exp(x) - 1 -> expm1(x), in the exp's own spelling (torch.expm1, x.expm1(), np.expm1, math.expm1)."""
+        x = site(match, "X")
+        exp = match.bindings["E"]
+        if x is None or not only_arguments(exp):
+            return None
+        built = fix_call(render, "expm1", [exp], argument_text(render, x), receiver=receiver_text(render, x))
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+
 
 class _State:
     def __init__(self) -> None:
-        self.pending: list[tuple[object, str]] = []
+        self.pending: list[tuple[object, str, Fix | None]] = []
         self.rounded: set[int] = set()

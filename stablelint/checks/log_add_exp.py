@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, call_text, is_shifted, operand_short, operand_text, same_value, unwrap,
+    RewriteCheck, argument_text, call_text, fix_call, framework_of, is_shifted, only_arguments, operand_short,
+    operand_text, receiver_text, replace_fix, same_value, site, unwrap,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import OP, Value
@@ -33,3 +35,19 @@ class Check(RewriteCheck):
         use = call_text(render, "logaddexp", [value, ea, eb], a, (b,))
         return (f"{found} overflows to inf once a or b exceeds about 88 (float32), and is -inf when both underflow; "
                 f"use {use}")
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """log(exp(a) + exp(b)) -> logaddexp(a, b)."""
+        a, b = site(match, "A"), site(match, "B")
+        ea, eb = match.bindings["EA"], match.bindings["EB"]
+        if a is None or b is None or not all(only_arguments(v) for v in (value, ea, eb)):
+            return None
+        like = [value, ea, eb]
+        framework = framework_of(render, like)
+        if {v.spelling.framework for v in like if v.spelling is not None} - {framework}:
+            return None  # torch.log(torch.exp(a) + math.exp(b)): logaddexp wants two arrays of one framework
+        built = fix_call(render, "logaddexp", like, argument_text(render, a), [argument_text(render, b)], framework,
+                         receiver=receiver_text(render, a))
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])

@@ -1,11 +1,25 @@
-"""SL111: log of a value that the facts say can be exactly zero."""
+"""SL111: log of a value that the facts say can be exactly zero.
+
+The fix floors the argument where the log reads it, so it is always local, whatever the value
+came through: ``torch.log(torch.clamp(p, min=1e-7))``, ``p.clamp(min=1e-7).log()``,
+``tf.math.log(tf.maximum(p, 1e-7))``, ``np.log(np.maximum(p, 1e-12))``, ``math.log(max(n, 1e-12))``.
+The floor is 1e-7 for float32 frameworks (Keras's epsilon: log(1e-7) is about -16, far from
+-inf, and the largest gradient 1/x is 1e7), 1e-12 for NumPy and Python floats (float64), and
+1e-6 in files that compute in float16, where 1e-7 is a subnormal that some hardware flushes to 0.
+"""
 
 from __future__ import annotations
 
+import ast
+
 from . import Checker, Report
-from .logexp_support import operand_short
+from .logexp_support import (
+    callee, framework_of, insertion, is_in_place, operand_short, receiver_end, replace_fix,
+)
 from .support import is_where_guarded, mark_where_guarded
 from ..dataflow import Context
+from ..diagnostic import Fix
+from ..render import Renderer
 from ..values import OP, Value
 
 LOG_OPS = ("log", "log2", "log10")
@@ -64,9 +78,55 @@ class Check(Checker):
             why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
             origin = render.origin(node, argument, render.source_of(argument))
             detail = f"{why} ({origin})" if origin else why
+            fix = _floor_fix(value, render, context) if self.rule.fix != "none" else None
             report(value.node,
                    f"{render.call(value, subject)} is -inf (NaN gradient) where '{subject}' is 0, which it can be: "
-                   f"it is {detail}; clamp it first, e.g. {render.floor(subject, [value])}, or stay in log space")
+                   f"it is {detail}; clamp it first, e.g. {render.floor(subject, [value])}, or stay in log space",
+                   fix=fix)
+
+
+def floor_value(value: Value, context: Context) -> str:
+    """The floor for SL111's fix: see the module docstring."""
+    if "float16" in context.analyzer.flags:
+        return "1e-6"
+    spelling = value.spelling
+    if spelling is not None and (spelling.framework in ("numpy", "python") or spelling.qualname.startswith("math.")):
+        return "1e-12"
+    return "1e-7"
+
+
+def _floor_fix(value: Value, render: Renderer, context: Context) -> Fix | None:
+    """log(x) -> log(clamp(x, min=eps)), written where the log reads x."""
+    node = value.arg_nodes.get("input")
+    call = value.node
+    spelling = value.spelling
+    if (node is None or not isinstance(call, ast.Call) or spelling is None
+            or spelling.kind not in ("function", "method") or isinstance(node, ast.Starred) or is_in_place(value)):
+        return None
+    eps = floor_value(value, context)
+    description = f"clamp the argument of the log at {eps}"
+    if value.method:  # p.log() -> p.clamp(min=eps).log(): insert after the receiver and its parentheses
+        if not (isinstance(call.func, ast.Attribute) and call.func.value is node):
+            return None
+        end = receiver_end(render, call.func)
+        if end is None or framework_of(render, [value]) != "torch":
+            return None
+        return insertion(end, f".clamp(min={eps})", "unsafe", description)
+    if not any(node is argument for argument in (*call.args, *(k.value for k in call.keywords))):
+        return None
+    text = render.segment(node)
+    if spelling.qualname.startswith("math."):
+        floored = f"max({text}, {eps})"  # Python floats: the builtin
+        if "max" in render.module_scope.vars:
+            return None  # max means something else in this file
+        return replace_fix(render, node, floored, "unsafe")
+    framework = framework_of(render, [value])
+    op = "clamp" if framework == "torch" else "maximum"
+    spelled_as = callee(render, op, [value], framework)
+    if spelled_as is None:
+        return None
+    floored = f"{spelled_as[0]}({text}, min={eps})" if op == "clamp" else f"{spelled_as[0]}({text}, {eps})"
+    return replace_fix(render, node, floored, "unsafe", spelled_as[1])
 
 
 def _log_below(value: Value | None, context: Context, depth: int = 0) -> Value | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, call_text, is_constant, is_integer, operand_short, operand_text, value_at_defaults,
+    RewriteCheck, argument_text, call_text, fix_call, is_constant, is_integer, only_arguments, operand_short,
+    operand_text, receiver_text, replace_fix, site, value_at_defaults,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
@@ -36,3 +38,13 @@ class Check(RewriteCheck):
         use = call_text(render, "log1p", [value], subject)
         return (f"{found} loses precision when {term} is small: the sum rounds to 1 once it is below about 6e-8 in "
                 f"float32 (1e-16 in float64), and the log of that is 0; use {use}")
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """log(1 + x) -> log1p(x), in the log's own spelling (torch.log1p, x.log1p(), np.log1p, math.log1p)."""
+        x = site(match, "X")
+        if x is None or not only_arguments(value):
+            return None
+        built = fix_call(render, "log1p", [value], argument_text(render, x), receiver=receiver_text(render, x))
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])

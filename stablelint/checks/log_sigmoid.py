@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, call_text, negated, operand_short, operand_text, origin_note, returned_by,
+    RewriteCheck, argument_text, call_text, fix_call, negated, negation_text, only_arguments, operand_short,
+    operand_text, origin_note, replace_fix, returned_by, site,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
@@ -40,3 +42,15 @@ class Check(RewriteCheck):
         use = call_text(render, "logsigmoid", like, negated(subject))
         return (f"{found} is -inf (NaN gradient) once the sigmoid rounds to 1, for inputs above about 17 in float32"
                 f"{note}; log(1 - sigmoid(x)) is logsigmoid(-x): use {use}{hint}")
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """log(sigmoid(x)) -> logsigmoid(x); log(1 - sigmoid(x)), log1p(-sigmoid(x)) -> logsigmoid(-x)."""
+        x = site(match, "X")
+        sigmoid = match.bindings["S"]
+        if x is None or not only_arguments(value) or not only_arguments(sigmoid):
+            return None
+        subject = argument_text(render, x) if variant == "sigmoid" else negation_text(render, x)
+        built = fix_call(render, "logsigmoid", [value, sigmoid], subject)
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])

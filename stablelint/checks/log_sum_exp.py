@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, call_text, framework_of, is_shifted, operand_short, operand_text, origin_note,
-    parenthesize, reduction_args,
+    RewriteCheck, argument_text, axis_arguments, call_text, fix_call, framework_of, is_shifted, only_arguments,
+    operand_short, operand_text, origin_note, parenthesize, receiver_text, reduction_args, replace_fix, site,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
@@ -32,3 +33,32 @@ class Check(RewriteCheck):
         use = call_text(render, "logsumexp", like, subject, rest, framework)
         return (f"{found} overflows to inf once an element exceeds about 88 (float32), and is -inf when they all "
                 f"underflow{note}; use {use}, which subtracts the max for you")
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """log(sum(exp(x), d)) -> logsumexp(x, d), the axis and keepdim carried over."""
+        x = site(match, "X")
+        total, exp = match.bindings["S"], match.bindings["E"]
+        if x is None or not only_arguments(value) or not only_arguments(exp):
+            return None
+        like = [value, total, exp]
+        framework = framework_of(render, like)
+        rest = axis_arguments(render, total, framework)
+        if rest is None or _spelling_framework(total) not in ("", framework):
+            return None
+        # x.exp().sum(-1).log() -> x.logsumexp(-1); torch.log(torch.exp(x).sum(-1)) -> torch.logsumexp(x, -1)
+        subject, receiver = argument_text(render, x), receiver_text(render, x) if exp.method else None
+        if total.arg_nodes.get("axis") is None and framework == "torch":
+            # torch.logsumexp needs a dim: a sum over every element is the logsumexp of the flattened tensor
+            if total.arg_nodes.get("keepdim") is not None:
+                return None
+            subject = f"{receiver_text(render, x)}.flatten()"
+            receiver = subject if receiver is not None else None
+            rest = ["0"]
+        built = fix_call(render, "logsumexp", like, subject, rest, framework, receiver=receiver)
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+
+
+def _spelling_framework(value: Value) -> str:
+    return value.spelling.framework if value.spelling is not None else ""

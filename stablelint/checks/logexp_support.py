@@ -18,8 +18,10 @@ import math
 import tokenize
 
 from . import Checker, Report
+from .. import fixes
 from ..dataflow import Context
-from ..patterns import Match, Matcher, compile_pattern, root_op
+from ..diagnostic import Edit, Fix, Position
+from ..patterns import Match, Matcher, PBind, PConst, POp, PVar, compile_pattern, root_op
 from ..render import Renderer
 from ..values import CONST, MEMBER, OP, PARAM, RESULT, SYMBOL, UNKNOWN_KIND, Value, same_syntax
 
@@ -80,6 +82,13 @@ PREFERRED: dict[str, dict[str, tuple[str, ...]]] = {
         "jax": ("jax.nn.softplus", "flax.linen.softplus"),
         "numpy": (),  # NumPy/SciPy have none: np.logaddexp(0, x)
     },
+    # the floors SL111's fix puts under a log (torch clamps, the others take a maximum)
+    "clamp": {"torch": ("torch.clamp",)},
+    "maximum": {
+        "tensorflow": ("tensorflow.math.maximum", "tensorflow.maximum", "keras.backend.maximum", "keras.ops.maximum"),
+        "jax": ("jax.numpy.maximum",),
+        "numpy": ("numpy.maximum",),
+    },
     "var": {
         "torch": ("torch.var",),
         "tensorflow": ("tensorflow.math.reduce_variance", "keras.ops.var", "keras.backend.var"),
@@ -136,7 +145,10 @@ class RewriteCheck(Checker):
                 continue
             message = self.message(variant, match, value, report.render, context)
             if message:
-                report(value.node, message)
+                fix = None
+                if self.rule.fix != "none" and self.fixable(pattern, match):
+                    fix = self.fix(variant, match, value, report.render, context)
+                report(value.node, message, fix=fix)
             return
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
@@ -144,6 +156,14 @@ class RewriteCheck(Checker):
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         raise NotImplementedError
+
+    def fixable(self, pattern, match: Match) -> bool:
+        """Whether the reported expression can be rewritten: by default, when all of the pattern is written in it."""
+        return written_in_place(pattern, match)
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """The rewrite of the reported expression; only asked when ``fixable``."""
+        return None
 
 
 # -- values -----------------------------------------------------------------------
@@ -522,6 +542,10 @@ def function_name(render: Renderer, op: str, like: list[Value], framework: str |
         return op
     keras_style = any(v.kind == OP and v.spelling is not None and v.spelling.qualname.startswith("keras.")
                       for v in like)
+    if not any(v.kind == OP and v.spelling is not None and v.spelling.qualname.startswith("keras.ops.")
+               for v in like):
+        # keras.ops is Keras 3 only: tf.keras and keras.backend code (Keras 2) has no such module
+        candidates = [q for q in candidates if not q.startswith("keras.ops.")] or candidates
     if keras_style:
         candidates.sort(key=lambda q: not q.startswith("keras."))
     # 1. the module (and alias) of a call the finding is about: F.sigmoid -> F.logsigmoid
@@ -718,3 +742,288 @@ def _one_line(code: str, limit: int) -> str:
     if len(code) > limit:
         code = code[: limit - 3].rstrip() + "..."
     return code
+
+
+# -- fixes ------------------------------------------------------------------------
+#
+# A rewrite replaces the reported expression with one call, so it needs every op the
+# pattern matched to be written right there: each op's value computed by the syntax of
+# its parent's argument (no variable, attribute, function of the file, layer or
+# value-preserving op such as ``.detach()`` or ``[:, 0]`` in between, which the
+# replacement would silently drop).  Dataflow findings get no fix.
+
+SYNTAX_NODES = (ast.BinOp, ast.UnaryOp, ast.Compare)
+AXIS_PARAMS = ("input", "axis", "keepdim")
+Imports = tuple[tuple[str, "str | None", "str | None"], ...]
+
+
+def written_in_place(pattern, match: Match) -> bool:
+    """Every op of ``pattern`` is written inside the one expression the match starts from."""
+    if isinstance(pattern, PBind):
+        return written_in_place(pattern.sub, match)
+    if not isinstance(pattern, POp):
+        return True
+    value = match.matched.get(id(pattern))
+    if value is None or not is_written_call(value):
+        return False
+    for sub in (*pattern.args, *(p for _, p in pattern.kwargs)):
+        while isinstance(sub, PBind):
+            sub = sub.sub
+        if isinstance(sub, PVar):
+            if sub.name != "_" and match.sites.get(sub.name) is None:
+                return False  # bound from a layer or a Sequential: no syntax to reuse
+            continue
+        if isinstance(sub, PConst):
+            continue
+        child = match.matched.get(id(sub))
+        if child is None or match.reached.get(id(sub)) is not child or not is_argument_node(value, child.node):
+            return False
+        if not written_in_place(sub, match):
+            return False
+    return True
+
+
+def is_written_call(value: Value) -> bool:
+    """An op value computed by its own syntax: a framework function or method call, or an operator."""
+    if value.kind != OP or value.node is None:
+        return False
+    spelling = value.spelling
+    if spelling is None:
+        return isinstance(value.node, SYNTAX_NODES)
+    return spelling.kind in ("function", "method") and isinstance(value.node, ast.Call) and not is_in_place(value)
+
+
+def is_in_place(value: Value) -> bool:
+    """``x.exp_()``, ``torch.exp_(x)``: the call changes its input, which a rewrite must keep doing."""
+    node = value.node
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name.endswith("_") and not name.endswith("__")
+
+
+def is_argument_node(value: Value, node: ast.AST | None) -> bool:
+    """``node`` is one of the argument expressions of ``value`` as written (a method's receiver included)."""
+    return node is not None and any(argument is node for argument in value.arg_nodes.values())
+
+
+def site(match: Match, name: str) -> ast.AST | None:
+    """The syntax a metavariable was bound from (the argument written in the matched call)."""
+    return match.sites.get(name)
+
+
+def node_argument(value: Value, name: str) -> ast.AST | None:
+    return value.arg_nodes.get(name)
+
+
+def only_arguments(value: Value, allowed: tuple[str, ...] = ("input",)) -> bool:
+    """``value``'s call passes nothing but the ``allowed`` canonical arguments (no ``out=``, ``dtype=``)."""
+    if any(name not in allowed for name in value.args):
+        return False
+    node = value.node
+    if isinstance(node, ast.Call):
+        count = len(node.args) + len(node.keywords) + (1 if value.method else 0)
+        return count == len(value.arg_nodes)  # nothing *args/**kwargs, nothing left unbound
+    return True
+
+
+def callee(render: Renderer, op: str, like: list[Value], framework: str) -> tuple[str, Imports] | None:
+    """The function to call for ``op`` in the file's idiom, and the import it needs (if the file has none)."""
+    imported = _imported_by_name(render, op, like, framework)
+    if imported is not None:
+        return imported
+    name = function_name(render, op, like, framework)
+    if "." not in name:
+        bound = render.module_scope.vars.get(name)
+        if bound is not None and bound.kind == SYMBOL and name != op:
+            return name, ()
+        return None  # no spelling for the op in this framework
+    top = name.split(".", 1)[0]
+    if top in render.module_scope.vars:
+        return name, ()
+    # Nothing in the file fits: import the module, the way such code usually does.
+    if any(v.kind == OP and v.spelling is not None and v.spelling.qualname.startswith("keras.backend.")
+           for v in like) and name.startswith("keras."):
+        # keras.backend.log & co. exist only in Keras 2 (tf.keras), which has no keras.ops
+        name = next((q for q in PREFERRED.get(op, {}).get(framework, ()) if q.startswith("tensorflow.")), name)
+    module, _, attr = name.rpartition(".")
+    if module.split(".", 1)[0] == "scipy" and not any(
+            (bound.qualname or "").split(".", 1)[0] == "scipy" for bound in render.module_scope.vars.values()):
+        return None  # NumPy code that does not use SciPy: adding a dependency is not ours to decide
+    for prefix, alias in CONVENTIONAL_ALIASES:
+        if module == prefix or module.startswith(prefix + "."):
+            if alias not in render.module_scope.vars:
+                return f"{alias}{module[len(prefix):]}.{attr}", ((prefix, None, alias),)
+            break
+    return name, ((module, None, None),)
+
+
+# How code conventionally imports the modules a replacement may need when the file has none that fits.
+CONVENTIONAL_ALIASES = (("torch.nn.functional", "F"), ("tensorflow", "tf"), ("jax.numpy", "jnp"), ("numpy", "np"))
+
+
+def _imported_by_name(render: Renderer, op: str, like: list[Value], framework: str
+                      ) -> tuple[str, Imports] | None:
+    """``from scipy.special import expit`` in the file: write ``log_expit`` and import it the same way."""
+    for value in like:
+        node = value.node
+        if (value.kind != OP or value.spelling is None or value.method or not isinstance(node, ast.Call)
+                or not isinstance(node.func, ast.Name)):
+            continue
+        module = render.table.normalize(value.spelling.module)
+        for qualname in PREFERRED.get(op, {}).get(framework, ()):
+            owner, _, attr = qualname.rpartition(".")
+            if owner != module:
+                continue
+            bound = render.module_scope.vars.get(attr)
+            if bound is None:
+                return attr, ((owner, attr, None),)
+            if bound.kind == SYMBOL and bound.qualname and render.table.normalize(bound.qualname) == qualname:
+                return attr, ()
+    return None
+
+
+def fix_call(render: Renderer, op: str, like: list[Value], subject: str, rest: list[str] | tuple[str, ...] = (),
+             framework: str | None = None, *, receiver: str | None = None) -> tuple[str, Imports] | None:
+    """A call of ``op`` on ``subject`` in the file's idiom (``F.logsigmoid(x)``, ``x.logsumexp(dim=1)``).
+
+    ``subject`` is written as a call argument; ``receiver`` is the same operand written as a method
+    receiver (parenthesised when it is not atomic), for files that use methods.
+    """
+    framework = framework or framework_of(render, like)
+    if uses_methods(like) and receiver is not None:
+        attr = method_name(render, op, framework)
+        if attr is not None:
+            return f"{receiver}.{attr}({', '.join(rest)})", ()
+    spelled_as = callee(render, op, like, framework)
+    if spelled_as is None:
+        return None
+    name, imports = spelled_as
+    return f"{name}({', '.join((subject, *rest))})", imports
+
+
+def argument_text(render: Renderer, node: ast.AST) -> str:
+    """The source of ``node`` as a whole call argument (no parentheses needed)."""
+    text = render.segment(node)
+    if isinstance(node, (ast.Starred, ast.Yield, ast.YieldFrom)):
+        return f"({text})"
+    return text
+
+
+def receiver_text(render: Renderer, node: ast.AST) -> str:
+    """The source of ``node`` as a method receiver or an operand of ``-``: parenthesised unless atomic."""
+    text = render.segment(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex)):
+        return f"({text})"  # 1.real is not 1 .real; keep it simple
+    return fixes.operand(render, node)
+
+
+def negation_text(render: Renderer, node: ast.AST) -> str:
+    """``-node`` written simply: ``-x`` -> ``x``, ``-beta * x`` -> ``beta * x``, ``a + b`` -> ``-(a + b)``."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return argument_text(render, node.operand)
+    leftmost = node
+    while isinstance(leftmost, ast.BinOp) and isinstance(leftmost.op, (ast.Mult, ast.Div)):
+        leftmost = leftmost.left
+    if (leftmost is not node and isinstance(leftmost, ast.UnaryOp) and isinstance(leftmost.op, ast.USub)
+            and render.source.start(leftmost) == render.source.start(node)):
+        # -beta * x: the '-' is the first character of the expression (no parentheses around -beta)
+        full = render.segment(node)
+        head = render.segment(leftmost)
+        inner = render.segment(leftmost.operand)
+        if full.startswith(head) and head.endswith(inner) and not isinstance(leftmost.operand, ast.BinOp):
+            return inner + full[len(head):]
+    return f"-{receiver_text(render, node)}"
+
+
+def axis_arguments(render: Renderer, reduction: Value, framework: str, *, keepdim: bool = True
+                   ) -> list[str] | None:
+    """The axis (and keepdim) arguments of a reduction for the replacement call, or None when the
+    reduction passes anything else (``dtype=``, ``out=``, ``where=``) or keepdim is unwanted and set.
+
+    A positional axis stays positional; a keyword one takes the replacement's keyword (``dim=`` in
+    PyTorch, ``axis=`` elsewhere); keepdim is always a keyword (``keepdim=``/``keepdims=``).
+    """
+    if not only_arguments(reduction, AXIS_PARAMS):
+        return None
+    rest: list[str] = []
+    axis = reduction.arg_nodes.get("axis")
+    if axis is not None:
+        text = render.segment(axis)
+        rest.append(text if _is_positional(reduction, axis) else f"{axis_keyword(framework)}={text}")
+    flag = reduction.arg_nodes.get("keepdim")
+    if flag is not None:
+        if not keepdim:
+            return None
+        rest.append(f"{keepdim_keyword(framework)}={render.segment(flag)}")
+    return rest
+
+
+def axis_keyword(framework: str) -> str:
+    return "dim" if framework == "torch" else "axis"
+
+
+def _is_positional(value: Value, node: ast.AST) -> bool:
+    call = value.node
+    return isinstance(call, ast.Call) and any(arg is node for arg in call.args)
+
+
+def is_literal_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def replace_fix(render: Renderer, node: ast.AST, text: str, applicability: str, imports: Imports = ()) -> Fix:
+    return fixes.replace(render, node, text, applicability, f"use {_one_line(text, 80)}", imports)
+
+
+def receiver_end(render: Renderer, attribute: ast.Attribute) -> Position | None:
+    """Where the receiver of ``x.method`` ends, after the parentheses the source puts around it
+    (``(1 - p)`` in ``(1 - p).log()``); None when something other than blanks separates them."""
+    value = attribute.value
+    start, inner = render.source.start(attribute), render.source.start(value)
+    end = render.source.end(value)
+    if start == inner:
+        return end
+    lines = render.source.lines
+    opened = _count_between(lines, start, inner, "(")
+    if opened is None or opened == 0:
+        return None
+    line, column = end.line, end.column  # 1-based, column of the next character
+    closed = 0
+    while closed < opened:
+        if line > len(lines):
+            return None
+        text = lines[line - 1]
+        if column > len(text):
+            line, column = line + 1, 1
+            continue
+        char = text[column - 1]
+        if char == ")":
+            closed += 1
+        elif not char.isspace() and char != "\\":
+            return None
+        column += 1
+    return Position(line, column)
+
+
+def _count_between(lines: list[str], start: Position, end: Position, char: str) -> int | None:
+    """How many ``char`` lie between two positions, or None when anything but them and blanks does."""
+    count = 0
+    line, column = start.line, start.column
+    while (line, column) < (end.line, end.column):
+        text = lines[line - 1]
+        if column > len(text):
+            line, column = line + 1, 1
+            continue
+        current = text[column - 1]
+        if current == char:
+            count += 1
+        elif not current.isspace() and current != "\\":
+            return None
+        column += 1
+    return count
+
+
+def insertion(position: Position, text: str, applicability: str, description: str) -> Fix:
+    return Fix((Edit(position, position, text),), applicability, description)  # type: ignore[arg-type]

@@ -15,7 +15,9 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .. import fixes
 from ..dataflow import Context
+from ..diagnostic import Edit, Fix, Position
 from ..render import Renderer
 from ..values import CONST, INSTANCE, LAYER, OP, RESULT, SYMBOL, Value
 from . import Checker, Report
@@ -253,7 +255,8 @@ class LossInputCheck(Checker):
             if applied_object(value) else None
         node = site if site is not None and value.op in KERAS_LOSS_OPS else value.node
         if node is not None:
-            report(node, self.message(value, act, site, report.render))
+            report(node, self.message(value, act, site, report.render),
+                   fix=self.fix(value, act, context, report.render))
 
     def finish(self, context: Context, report: Report) -> None:
         for value in context.analyzer.rule_state(self, list):
@@ -282,6 +285,10 @@ class LossInputCheck(Checker):
 
     def compile_message(self, value: Value, loss: Value, act: Activation, render: Renderer) -> str:
         raise NotImplementedError
+
+    def fix(self, value: Value, act: Value, context: Context, render: Renderer) -> Fix | None:
+        """The fix for a loss call fed ``act`` (none for ``compile``: that would edit the model)."""
+        return None
 
 
 def loss_call_text(value: Value, site: ast.Call | None, render: Renderer) -> str:
@@ -317,3 +324,332 @@ def framework_of_loss(value: Value) -> str:
     if spelling is not None:
         return "keras" if spelling.framework == "tensorflow" else spelling.framework
     return "keras" if (value.op or "") in KERAS_LOSS_OPS else "torch"
+
+
+# -- fixes: where to edit, and how ---------------------------------------------------------
+#
+# A loss-input fix rewrites the activation call (drops it, or swaps it for its log form) and,
+# for SL302, the loss itself.  It edits only places that are unambiguous: the activation inside
+# the loss call's own expression; or an assignment ``name = activation(...)`` whose name is bound
+# once and read only by the loss (the variable then holds what the loss needs); or, when the
+# variable is read elsewhere too, the loss's argument itself, rewritten to an expression that is
+# safe to evaluate there (names bound at most once, no calls).  Anything else (a model, a
+# function of the file, a value that went through a clamp or dropout) gets no fix.
+
+# Ops between the activation and the loss that change values: the fix would move them
+# to the other side of the activation.
+VALUE_CHANGING = frozenset({*CLAMPS, "dropout"})
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def inside(inner: ast.AST | None, outer: ast.AST | None) -> bool:
+    """Whether ``inner``'s source span lies within ``outer``'s."""
+    a, b = _span(inner), _span(outer)
+    return a is not None and b is not None and b[0] <= a[0] and a[1] <= b[1]
+
+
+def _span(node: ast.AST | None) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    line = getattr(node, "lineno", None)
+    if line is None or getattr(node, "end_lineno", None) is None:
+        return None
+    return (line, node.col_offset), (node.end_lineno, node.end_col_offset)  # type: ignore[union-attr]
+
+
+def parent_of(root: ast.AST, node: ast.AST) -> ast.AST | None:
+    """The syntax node directly holding ``node`` inside ``root``."""
+    for candidate in ast.walk(root):
+        for child in ast.iter_child_nodes(candidate):
+            if child is node:
+                return candidate
+    return None
+
+
+def enclosing_scope(module: ast.Module, node: ast.AST) -> ast.AST:
+    """The innermost function (or lambda) whose body holds ``node``; the module when none."""
+    found: ast.AST = module
+    for candidate in ast.walk(module):
+        if isinstance(candidate, FUNCTION_NODES) and candidate is not node and inside(node, candidate):
+            if found is module or inside(candidate, found):
+                found = candidate
+    return found
+
+
+@dataclass
+class NameUse:
+    bindings: list[ast.AST]  # Name stores, parameters, imports, defs binding the name
+    loads: list[ast.Name]
+    declared: bool  # global / nonlocal: bound elsewhere too
+
+
+def name_use(scope: ast.AST, name: str) -> NameUse:
+    """Every binding and read of ``name`` in ``scope``, nested functions included (conservative)."""
+    use = NameUse([], [], False)
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == name:
+            (use.loads if isinstance(node.ctx, ast.Load) else use.bindings).append(node)
+        elif isinstance(node, ast.arg) and node.arg == name:
+            use.bindings.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            use.bindings.append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            use.bindings.extend(a for a in node.names if (a.asname or a.name.split(".")[0]) == name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            use.declared = True
+        elif isinstance(node, ast.ExceptHandler) and node.name == name:
+            use.bindings.append(node)
+    return use
+
+
+def assignment_of(module: ast.Module, name: ast.Name) -> tuple[ast.Assign, NameUse] | None:
+    """The one ``name = ...`` that binds the variable read at ``name``, with the variable's uses.
+
+    None unless the variable is bound exactly once in its scope, by a plain assignment to it alone.
+    """
+    scope = enclosing_scope(module, name)
+    use = name_use(scope, name.id)
+    if not use.bindings and not use.declared and scope is not module:
+        scope = module  # a module-level variable read in a function: count its uses in the whole file
+        use = name_use(scope, name.id)
+        if len(use.bindings) == 1 and enclosing_scope(module, use.bindings[0]) is not module:
+            return None
+    if use.declared or len(use.bindings) != 1:
+        return None
+    target = use.bindings[0]
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and node.targets[0] is target:
+            return node, use
+    return None
+
+
+def stable(module: ast.Module, expression: ast.AST, at: ast.AST, *, allow_call: ast.AST | None = None) -> bool:
+    """Whether ``expression`` can be evaluated again at ``at`` with the same value.
+
+    No calls (a model, dropout) except ``allow_call``; every variable it reads is bound at most
+    once in the scope of ``at`` (a parameter or one assignment), so it has not changed since.
+    """
+    scope = enclosing_scope(module, at)
+    for node in ast.walk(expression):
+        if isinstance(node, (ast.Call, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda,
+                             ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and node is not allow_call:
+            return False
+        if isinstance(node, ast.Name):
+            use = name_use(scope, node.id)
+            if use.declared or len(use.bindings) > 1:
+                return False
+    return True
+
+
+def placed(text: str, atomic: bool, parent: ast.AST | None, child: ast.AST, *, bracketed: bool = False) -> str:
+    """``text`` as it must be written in place of ``child`` (parenthesised when the place needs it).
+
+    ``bracketed``: the place is inside brackets already (a call's arguments), where lines may break.
+    """
+    if "\n" in text and not bracketed:
+        return f"({text})"  # a line break is only allowed inside brackets
+    if atomic:
+        return text
+    if isinstance(parent, ast.Call) and child is not parent.func and child in parent.args:
+        return text
+    if isinstance(parent, (ast.keyword, ast.Assign, ast.Return)) and not text.lstrip().startswith(("yield",)):
+        return text
+    return f"({text})"
+
+
+def is_atomic(node: ast.AST | None) -> bool:
+    return isinstance(node, fixes.ATOMIC) and not isinstance(node, ast.GeneratorExp)
+
+
+def edit(render: Renderer, node: ast.AST, text: str) -> Edit:
+    return Edit(render.source.start(node), render.source.end(node), text)
+
+
+def activation_path(value: Value, act: Value, context: Context) -> list[Value] | None:
+    """The values from the loss's input down to ``act``, when only layout and dtype ops lie between."""
+    current = value.args.get("input")
+    path: list[Value] = []
+    while current is not None and len(path) < 64:
+        path.append(current)
+        if current is act:
+            return path
+        if current.kind == OP and context.analyzer.is_passthrough(current.op) and current.op not in VALUE_CHANGING \
+                and "input" in current.args and current.node is not None:
+            current = current.args["input"]
+        else:
+            return None  # a function of the file, a model, a clamp: the fix would have to edit them
+    return None
+
+
+@dataclass
+class Replacement:
+    """What the activation call becomes: its source text and whether that is atomic."""
+
+    text: str
+    atomic: bool
+    source: ast.AST  # the syntax the text is made of (for the stability test)
+    imports: tuple[tuple[str, str | None, str | None], ...] = ()
+
+
+def activation_edits(value: Value, act: Value, context: Context, render: Renderer,
+                     replacement: Replacement) -> tuple[Edit, ...] | None:
+    """Edits that put ``replacement`` where the loss sees ``act``; None when no place is unambiguous."""
+    path = activation_path(value, act, context)
+    loss_node = value.node
+    in_node = act.arg_nodes.get("input")
+    if path is None or loss_node is None or not isinstance(act.node, ast.Call) or in_node is None \
+            or in_node is act.node or not inside(in_node, act.node):
+        return None  # an activation applied by a Sequential or a layer option has no call of its own
+    module = context.analyzer.module
+    if all(inside(v.node, loss_node) for v in path):  # in the loss call's own expression
+        parent = parent_of(loss_node, act.node)
+        text = placed(replacement.text, replacement.atomic, parent, act.node, bracketed=True)
+        return (edit(render, act.node, text),)
+    # through one variable: ``name = <...act...>`` ... ``loss(<...name...>)``
+    split = next(i for i, v in enumerate(path) if not inside(v.node, loss_node))
+    if split == 0:
+        name = value.arg_nodes.get("input")
+    else:
+        name = path[split - 1].arg_nodes.get("input")
+    if not isinstance(name, ast.Name) or not inside(name, loss_node):
+        return None
+    found = assignment_of(module, name)
+    if found is None:
+        return None
+    assign, use = found
+    if assign.value is not path[split].node or not all(inside(v.node, assign.value) for v in path[split:]):
+        return None
+    if len(use.loads) == 1 and use.loads[0] is name:
+        # the variable feeds only this loss: change what it holds
+        parent = parent_of(assign, act.node)
+        same_shape = replacement.source is act.node  # the call renamed: its line breaks stay valid
+        text = placed(replacement.text, replacement.atomic, parent, act.node, bracketed=same_shape)
+        return (edit(render, act.node, text),)
+    # the variable is used elsewhere too (metrics, predictions): rewrite the loss's argument only
+    if path[split] is not act or not stable(module, replacement.source, name, allow_call=_allowed(replacement, act)):
+        return None
+    parent = parent_of(loss_node, name)
+    return (edit(render, name, placed(replacement.text, replacement.atomic, parent, name, bracketed=True)),)
+
+
+def _allowed(replacement: Replacement, act: Value) -> ast.AST | None:
+    return act.node if replacement.source is act.node else None
+
+
+def dropped(act: Value, render: Renderer) -> Replacement | None:
+    """The activation dropped: its input, as written."""
+    node = act.arg_nodes.get("input")
+    if node is None or isinstance(node, ast.Starred):
+        return None
+    if isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Yield, ast.YieldFrom, ast.GeneratorExp)):
+        return Replacement(f"({render.segment(node)})", True, node)  # parenthesised wherever it goes
+    return Replacement(render.segment(node), is_atomic(node), node)
+
+
+# -- fixes: renaming a callee, setting a keyword -------------------------------------------
+
+
+def renamed(render: Renderer, module: ast.Module, func: ast.AST, new: str
+            ) -> tuple[Edit, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """An edit renaming the function or class ``func`` names (``F.softmax`` -> ``F.log_softmax``).
+
+    For an attribute only its last name changes; a bare name imported with ``from m import name``
+    becomes ``new``, imported from the same module.
+    """
+    if isinstance(func, ast.Attribute):
+        end = render.source.end(func)
+        start = Position(end.line, end.column - len(func.attr))
+        if render.segment(func).endswith(func.attr):
+            return Edit(start, end, new), ()
+        return None
+    if isinstance(func, ast.Name):
+        origin = _imported_from(module, func.id)
+        if origin is None:
+            return None
+        source_module, original = origin
+        if original != func.id:
+            return None  # imported under an alias: no telling how the new name should be spelled
+        return edit(render, func, new), ((source_module, new, None),)
+    return None
+
+
+def _imported_from(module: ast.Module, name: str) -> tuple[str, str] | None:
+    """(module, name) of the ``from module import name`` that binds ``name`` at module level."""
+    for stmt in module.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            for alias in stmt.names:
+                if (alias.asname or alias.name) == name:
+                    return stmt.module, alias.name
+    return None
+
+
+def keyword_edit(render: Renderer, call: ast.Call, name: str, text: str, bound: ast.AST | None) -> Edit | None:
+    """Set the argument ``name`` of ``call`` to ``text``: replace it where it is written
+    (``bound``: the node passed for it, by position or keyword), else add ``name=text`` at the end."""
+    if bound is not None:
+        return edit(render, bound, text) if inside(bound, call) else None
+    if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None  # **kwargs / *args may already hold it
+    written = [*call.args, *call.keywords]
+    if written:
+        last = max(written, key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
+        end = render.source.end(last)
+        return Edit(end, end, f", {name}={text}")
+    end = render.source.end(call)
+    if not render.segment(call).endswith(")"):
+        return None
+    before = Position(end.line, end.column - 1)
+    return Edit(before, before, f"{name}={text}")
+
+
+def single_use_object(module: ast.Module, render: Renderer, applied: ast.Call, built: ast.AST) -> bool:
+    """The loss object applied in ``applied`` is built at ``built`` (``criterion = nn.BCELoss()``,
+    ``self.criterion = ...``) and applied nowhere else in the file."""
+    func = applied.func
+    if func is built:
+        return True  # built and applied at once: nn.BCELoss()(p, y)
+    if isinstance(func, ast.Name):
+        found = assignment_of(module, func)
+        if found is None:
+            return False
+        assign, use = found
+        return assign.value is built and len(use.loads) == 1 and use.loads[0] is func
+    if isinstance(func, ast.Attribute):
+        text = render.segment(func)
+        stores = loads = 0
+        for node in ast.walk(module):
+            if isinstance(node, ast.Attribute) and node.attr == func.attr and render.segment(node) == text:
+                if isinstance(node.ctx, ast.Load):
+                    loads += 1
+                else:
+                    stores += 1
+                    holder = parent_of(module, node)
+                    if not (isinstance(holder, ast.Assign) and holder.value is built and len(holder.targets) == 1):
+                        return False
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id == "setattr":
+                return False
+        return stores == 1 and loads == 1
+    return False
+
+
+def built_loss(value: Value, module: ast.Module, render: Renderer, table) -> tuple[ast.Call, object] | None:
+    """The call that built the loss object applied in ``value``, and its class spelling."""
+    site = construction_site(value, module, render, table)
+    if site is None:
+        return None
+    func = site.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    for spelling in table.by_op.get(value.op or "", ()):
+        if spelling.kind == "class" and spelling.attr == name:
+            return site, spelling
+    return None
+
+
+def bound_argument(call: ast.Call, positional: tuple[str, ...], keywords: dict, name: str) -> ast.AST | None:
+    """The node ``call`` passes for the parameter ``name`` (by keyword or by position), or None."""
+    for keyword in call.keywords:
+        if keyword.arg is not None and (keyword.arg == name or keywords.get(keyword.arg) == name):
+            return keyword.value
+    if name in positional:
+        index = positional.index(name)
+        if index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
+            return call.args[index]
+    return None

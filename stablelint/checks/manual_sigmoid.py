@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+
 from .logexp_support import (
-    EXP_LIMIT, RewriteCheck, call_text, cannot_overflow_exp, expression_text, framework_of, is_constant, negated,
-    operand_text, value_at_defaults,
+    EXP_LIMIT, RewriteCheck, argument_text, call_text, cannot_overflow_exp, expression_text, fix_call, framework_of,
+    is_constant, negated, negation_text, only_arguments, operand_text, receiver_text, replace_fix, site,
+    value_at_defaults,
 )
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
@@ -61,6 +65,28 @@ class Check(RewriteCheck):
             why = (f"{call} overflows to inf once {argument_text} exceeds about 88 in float32 (11 in float16){nan}, "
                    f"and the gradient becomes NaN")
         return f"{found} is a sigmoid written by hand: {why}; use {use}"
+
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """1 / (1 + exp(-x)) -> sigmoid(x); 1 / (1 + exp(x)) -> sigmoid(-x); exp(x) / (1 + exp(x)) -> sigmoid(x).
+
+        Not for Python's math module, which has no sigmoid.
+        """
+        exp = match.bindings["E"]
+        if _is_python_math(exp) or not only_arguments(exp) or not only_arguments(value, ("input", "other", "exponent")):
+            return None
+        x = site(match, "X")
+        if x is None:
+            return None
+        if variant == "pos":
+            subject = negation_text(render, x)
+            negative = isinstance(x, ast.UnaryOp) and isinstance(x.op, ast.USub)
+            receiver = receiver_text(render, x.operand) if negative else f"({subject})"
+        else:
+            subject, receiver = argument_text(render, x), receiver_text(render, x)
+        built = fix_call(render, "sigmoid", [exp], subject, (), receiver=receiver if exp.method else None)
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
 
 
 def _is_python_math(exp: Value) -> bool:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from . import Checker, Report
 from .logexp_support import (
-    call_text, expression_text, framework_of, is_kernel_exponent, is_shifted, operand_text, origin_note, reduction_args,
-    same_value, unwrap,
+    argument_text, axis_arguments, axis_keyword, call_text, expression_text, fix_call, framework_of,
+    is_argument_node, is_kernel_exponent, is_literal_true, is_shifted, is_written_call, only_arguments,
+    operand_text, origin_note, receiver_text, reduction_args, replace_fix, same_value, unwrap,
 )
 from ..dataflow import Context
-from ..values import OP, UNKNOWN_KIND, Value
+from ..diagnostic import Fix
+from ..render import Renderer
+from ..values import CONST, OP, UNKNOWN_KIND, Value, same_syntax
 
 DIVISION_OPS = ("div", "true_divide")
 EXP_OPS = ("exp", "exp2")
@@ -55,7 +58,52 @@ class Check(Checker):
         report(value.node,
                f"{found} is a softmax written by hand without subtracting the max: exp overflows to inf for scores "
                f"above about 88 (float32; 11 in float16) and inf / inf is NaN{note}; use {use}, or subtract the max "
-               f"before exp")
+               f"before exp",
+               fix=self._fix(value, exp, total, render, framework) if self.rule.fix != "none" else None)
+
+    def _fix(self, value: Value, exp: Value, total: Value, render: Renderer, framework: str) -> Fix | None:
+        """exp(x) / sum(exp(x), d, keepdim=True) -> softmax(x, d), when all of it is written in the division.
+
+        The sum must keep its axis (keepdim=True) or reduce the leading one (axis 0), or every axis
+        where the framework's softmax can too (NumPy/SciPy, JAX): otherwise the division broadcasts
+        the sums against other axes and is no softmax at all.
+        """
+        if exp.op != "exp" or value.args.get("input") is not exp or value.args.get("other") is not total:
+            return None  # exp2, a masked exp, or either one reached through a variable
+        if not (is_written_call(value) and is_written_call(exp) and is_written_call(total)
+                and is_argument_node(value, exp.node) and is_argument_node(value, total.node)):
+            return None
+        inner = total.args.get("input")
+        if (inner is None or inner.kind != OP or not is_written_call(inner) or not is_argument_node(total, inner.node)
+                or not same_syntax(inner.node, exp.node)):
+            return None  # the sum is over something written elsewhere
+        x = exp.arg_nodes.get("input")
+        if x is None or not only_arguments(exp) or not only_arguments(value, ("input", "other")):
+            return None
+        like = [exp, total]
+        rest = axis_arguments(render, total, framework)
+        if rest is None:
+            return None
+        axis = total.arg_nodes.get("axis")
+        keepdim = total.arg_nodes.get("keepdim")
+        if axis is None:
+            if framework == "numpy":
+                rest = []  # scipy.special.softmax(x) normalises over every element, like the sum
+            elif framework == "jax":
+                rest = ["axis=None"]
+            else:
+                return None  # torch and TensorFlow have no softmax over every axis
+        else:
+            if not (is_literal_true(keepdim) or _is_zero(total.args.get("axis"))):
+                return None
+            rest = rest[:1]
+            if not rest[0].startswith(f"{axis_keyword(framework)}=") and "=" in rest[0].split("(")[0]:
+                return None
+        built = fix_call(render, "softmax", like, argument_text(render, x), rest, framework,
+                         receiver=receiver_text(render, x) if exp.method else None)
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
 
 
     def _remember(self, value: Value, context: Context) -> None:
@@ -85,3 +133,8 @@ def _exp_inside(value: Value | None, context: Context, known: dict[int, Value], 
             if found is not None:
                 return found
     return None
+
+
+def _is_zero(value: Value | None) -> bool:
+    """The literal axis 0 (reducing the leading axis broadcasts back correctly without keepdim)."""
+    return value is not None and value.kind == CONST and value.const == 0 and not isinstance(value.const, bool)

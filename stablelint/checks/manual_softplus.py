@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from . import Report
 from .logexp_support import (
-    RewriteCheck, call_text, framework_of, function_name, is_constant, is_python_scalar_code, operand_leading_to,
-    operand_short, operand_text, origin_note, unwrap,
+    RewriteCheck, argument_text, call_text, callee, fix_call, framework_of, function_name, is_constant,
+    is_python_scalar_code, only_arguments, operand_leading_to, operand_short, operand_text, origin_note,
+    replace_fix, site, unwrap,
 )
 from .support import compared_values, gradient_flows, guarded_by
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
@@ -40,12 +42,12 @@ class Check(RewriteCheck):
                 if inner is not None and inner.node is not None:
                     state.where_guards.setdefault(id(inner.node), []).extend(guarded)
             return
-        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message)),
+        super().check(value, context, Report(lambda node, message, fix: state.pending.append((node, message, fix)),
                                              report.render))
 
     def finish(self, context: Context, report: Report) -> None:
         state = context.analyzer.rule_state(self, _State)
-        for node, message in state.pending:
+        for node, message, fix in state.pending:
             guards = state.where_guards.get(id(node), ())
             exponent = state.exponents.get(id(node))
             if exponent is not None and guards and guarded_by(*exponent, guards):
@@ -53,7 +55,7 @@ class Check(RewriteCheck):
                 message = state.where_messages.get(id(node))
                 if message is None:
                     continue
-            report(node, message)
+            report(node, message, fix=fix)
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
         x = match.bindings["X"]
@@ -87,10 +89,31 @@ class Check(RewriteCheck):
                 f"through the inf and comes out NaN (0 * inf); use {use}")
         return f"{limits}, where the result is just {term}{note}; use {use}"
 
+    def fix(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> Fix | None:
+        """log(1 + exp(x)), log1p(exp(x)) -> softplus(x); NumPy has none: np.logaddexp(0, x)."""
+        exp = match.bindings["E"]
+        x = site(match, "X")
+        if x is None or not only_arguments(value) or not only_arguments(exp):
+            return None
+        like = [value, exp]
+        framework = framework_of(render, like)
+        subject = argument_text(render, x)
+        if framework == "numpy":
+            if is_python_scalar_code(like) and render._alias_for("numpy") is None:
+                return None  # Python floats and no NumPy in the file: the advice stays advice
+            spelled_as = callee(render, "logaddexp", like, framework)
+            if spelled_as is None:
+                return None
+            return replace_fix(render, value.node, f"{spelled_as[0]}(0, {subject})", self.rule.fix, spelled_as[1])
+        built = fix_call(render, "softplus", like, subject, (), framework)
+        if built is None:
+            return None
+        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+
 
 class _State:
     def __init__(self) -> None:
-        self.pending: list[tuple[object, str]] = []
+        self.pending: list[tuple[object, str, Fix | None]] = []
         self.where_guards: dict[int, list] = {}  # log node -> the values its where() condition compares
         self.exponents: dict[int, tuple] = {}  # log node -> (exp's argument, its syntax)
         self.where_messages: dict[int, str] = {}  # log node -> the message when a where() guards the value

@@ -23,7 +23,9 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from .. import fixes
 from ..dataflow import ClassInfo, Context, FunctionInfo
+from ..diagnostic import Edit, Fix, Position
 from ..render import Renderer
 from ..values import CONST, FUNCTION, OP, PARAM, RESULT, TUPLE, Value
 from . import Checker, Report
@@ -140,7 +142,8 @@ class Check(Checker):
             for info in culprits:
                 state.uses.setdefault(info, []).append(Use(how, event.node))
             return
-        report(event.node, _backprop_message(event, target, how, size, report.render))
+        report(event.node, _backprop_message(event, target, how, size, report.render),
+               fix=_backprop_fix(event, target, how, size, report.render))
 
     def _loss_evidence(self, size: Size) -> bool:
         """The value is unreduced because of a loss or a partial reduction, not a model output or a name."""
@@ -211,8 +214,10 @@ class Check(Checker):
                 state.code = report.render.source.text
             if _used_in_file(info, state.code):
                 return  # its callers decide what to do with it (reduce it, weight it); a backward() would show
+        last_axis = _compile_only(uses)
         for node, value, size in found:
-            report(node, _return_message(info, value, size, uses, report.render))
+            report(node, _return_message(info, value, size, uses, report.render),
+                   fix=_return_fix(node, value, size, last_axis, id(info) in state.has_aux, report.render))
 
 
 # -- predicates ---------------------------------------------------------------------------
@@ -363,11 +368,105 @@ def _call_text(value: Value, render: Renderer) -> str:
     return render.text(node, 40)
 
 
-def _mean(render: Renderer, size: Size) -> str:
-    """``torch.mean(...)``, ``tf.reduce_mean(...)``, or ``(...).mean()`` in a method-style file."""
-    like = [size.why] if size.why is not None and size.why.kind == OP else []
-    name = render.suggest("mean", like)
+def _mean(render: Renderer, size: Size, value: Value | None = None) -> str:
+    """``(...).mean()``, ``tf.reduce_mean(...)``, ``jnp.mean(...)``: the reduction the fix writes."""
+    spelled = _mean_spelling(render, _like(size, value))
+    if spelled is None:
+        return "mean(...)"
+    name = spelled[0]
     return f"(...){name}()" if name.startswith(".") else f"{name}(...)"
+
+
+def _like(size: Size, value: Value | None) -> list[Value]:
+    return [v for v in (size.why, value) if v is not None and v.kind == OP]
+
+
+def _mean_spelling(render: Renderer, like: list[Value]
+                   ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """How this file takes a mean: ``.mean`` (a PyTorch, JAX or NumPy array method; the file's
+    ``torch.mean``/``jnp.mean`` when it writes those more often) or the function (TensorFlow's
+    ``tf.reduce_mean``, whose tensors have no ``mean`` method), with the import it needs."""
+    framework = render.framework(like)
+    if not framework:
+        return None
+    function = fixes.spelled(render, "mean", like)
+    if framework == "tensorflow":
+        return function if function is not None and not function[0].startswith(".") else None
+    if function is not None and not function[0].startswith(".") and not function[1]:
+        text = render.source.text
+        calls = len(re.findall(rf"(?<![\w.]){re.escape(function[0])}\(", text))
+        if calls > text.count(".mean(") - calls:
+            return function  # a file that writes torch.mean(x) rather than x.mean()
+    return ".mean", ()
+
+
+def _wrapped(render: Renderer, node: ast.AST, like: list[Value], last_axis: bool
+             ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """The source of ``node`` reduced by a mean (over the last axis only, for a Keras compile loss)."""
+    spelled = _mean_spelling(render, like)
+    if spelled is None:
+        return None
+    name, imports = spelled
+    if name.startswith("."):
+        keyword = "axis" if render.framework(like) != "torch" else "dim"
+        return f"{fixes.operand(render, node)}{name}({f'{keyword}=-1' if last_axis else ''})", imports
+    return f"{name}({render.segment(node)}{', axis=-1' if last_axis else ''})", imports
+
+
+def _compile_only(uses: list[Use]) -> bool:
+    hows = {use.how for use in uses}
+    return "compile" in hows and not hows & {"backward", "gradient", "grad", "step"}
+
+
+def _return_fix(node: ast.AST, value: Value, size: Size, last_axis: bool, has_aux: bool, render: Renderer
+                ) -> Fix | None:
+    """``return loss`` -> ``return loss.mean()`` (the first item of a ``has_aux`` pair)."""
+    expression = node.value if isinstance(node, ast.Return) else node
+    if isinstance(expression, ast.Tuple) and has_aux and expression.elts:
+        expression = expression.elts[0]
+        if isinstance(expression, ast.Starred):
+            return None
+    if not isinstance(expression, ast.expr) or isinstance(expression, (ast.Tuple, ast.Starred, ast.Yield)):
+        return None
+    built = _wrapped(render, expression, _like(size, value), last_axis)
+    if built is None:
+        return None
+    text, imports = built
+    how = "the mean over the last axis" if last_axis else "the mean"
+    return fixes.replace(render, expression, text, "unsafe", f"return {how}", imports)
+
+
+def _backprop_fix(event: Value, target: Value, how: str, size: Size, render: Renderer) -> Fix | None:
+    """``loss.backward()`` -> ``loss.mean().backward()``; ``tape.gradient(loss, ...)`` -> ``tf.reduce_mean(loss)``."""
+    call = event.node
+    if not isinstance(call, ast.Call):
+        return None
+    like = _like(size, target)
+    if how == "backward":
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        spelled = _mean_spelling(render, like)
+        if spelled is None or not spelled[0].startswith("."):
+            return None
+        text = render.segment(func)
+        head = text[: len(text) - len(func.attr)].rstrip()
+        if not text.endswith(func.attr) or not head.endswith("."):
+            return None
+        dot = len(head) - 1  # insert before the '.' of .backward
+        before = text[:dot]
+        start = render.source.start(func)
+        line = start.line + before.count("\n")
+        column = (start.column + len(before)) if "\n" not in before else len(before.rsplit("\n", 1)[1]) + 1
+        where = Position(line, column)
+        return Fix((Edit(where, where, f"{spelled[0]}()"),), "unsafe", "back-propagate the mean")
+    node = event.arg_nodes.get("_0", event.arg_nodes.get("target"))
+    if node is None:
+        return None
+    built = _wrapped(render, node, like, False)
+    if built is None:
+        return None
+    return fixes.replace(render, node, built[0], "unsafe", "differentiate the mean", built[1])
 
 
 def _return_message(info: FunctionInfo, value: Value, size: Size, uses: list[Use], render: Renderer) -> str:
@@ -385,7 +484,7 @@ def _return_message(info: FunctionInfo, value: Value, size: Size, uses: list[Use
         elif use.how == "step":
             notes.append("Lightning back-propagates what training_step returns")
     context = f"; {notes[0]}" if notes else ""
-    mean = _mean(render, size)
+    mean = _mean(render, size, value)
     hows = {use.how for use in uses}
     if "compile" in hows and not hows & {"backward", "gradient", "grad", "step"}:
         compile_use = next(use for use in uses if use.how == "compile")
@@ -404,7 +503,7 @@ def _backprop_message(event: Value, target: Value, how: str, size: Size, render:
     call = render.text(node, 40)
     if len(call) >= 40 and isinstance(node, ast.Call):
         call = f"{render.text(node.func, 40)}(...)"
-    mean = _mean(render, size)
+    mean = _mean(render, size, target)
     if how == "gradient":
         return (f"{call} differentiates an unreduced loss, {_what(size)} ({_why(size, render)}): TensorFlow sums "
                 f"it, so the gradient scales with the batch size; reduce it first, e.g. {mean}")

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from . import Checker, Report
-from .shapes_common import SYMBOLS, column_pair, describe_pair, operand, root, squeezed, with_why
+from .shapes_common import (
+    SYMBOLS,
+    as_column,
+    column_is_the_layout,
+    column_pair,
+    describe_pair,
+    operand,
+    root,
+    shape_fix,
+    squeezed,
+    with_why,
+)
 from ..dataflow import Context
 from ..render import Renderer
 from ..shapes import BROADCAST, DATA, GRID, LAYOUT, Shape, shape_of
@@ -33,7 +44,8 @@ class Check(Checker):
         if root(value.args[column_side]) is root(value.args[vector_side]):
             return  # x[:, None] - x, x.reshape(-1, 1) - x: all pairwise differences, on purpose
         render = report.render
-        report(value.node, _message(value, column_side, vector_side, column, vector, render))
+        report(value.node, _message(value, column_side, vector_side, column, vector, render),
+               fix=shape_fix(render, value, column_side, vector_side, column))
 
 
 def _accidental(value: Value, column: Shape, vector: Shape) -> bool:
@@ -56,7 +68,10 @@ def _message(value: Value, column_side: str, vector_side: str, column: Shape, ve
     left, right = (col_text, vec_text) if column_side == "input" else (vec_text, col_text)
     expression = f"{left} {SYMBOLS[value.op or 'sub']} {right}"
     effect = f"broadcasts to {result}, pairing every element of `{col_text}` with every element of `{vec_text}`"
-    fix = squeezed(col_text, render, value, value.args.get(column_side))
+    if column_is_the_layout(column, value, render):
+        fix = f"{as_column(vec_text, render, value)}"
+    else:
+        fix = squeezed(col_text, render, value, value.args.get(column_side))
     col_node, vec_node = value.arg_nodes.get(column_side), value.arg_nodes.get(vector_side)
     return (f"`{col_text}` is {with_why(render, column, col_shape, col_node)} and `{vec_text}` is "
             f"{with_why(render, vector, vec_shape, vec_node)}: `{expression}` {effect}; make the shapes match, e.g. "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ..diagnostic import Fix
 from ..render import Renderer
 from ..shapes import Shape
 from ..values import OP, RESULT, Value
@@ -154,3 +155,107 @@ def squeezed(text: str, render: Renderer, value: Value, column: Value | None = N
 def receiver_text(render: Renderer, attribute: ast.Attribute, limit: int = 60) -> str:
     """The text of ``attribute``'s receiver with the parentheses written around it (``(a + b)``)."""
     return render.receiver(attribute, limit)
+
+
+def column_is_the_layout(column: Shape, value: Value, render: Renderer) -> bool:
+    """Whether the code works with columns: the (N, 1) side is built with literal sizes
+    (``np.random.rand(n, 1)``) or is a NumPy matrix product with a column of weights (``X @ w``).
+
+    There the other side should become a column (``y.reshape(-1, 1)``), so the result keeps the
+    shape the following lines expect; elsewhere (a model's (N, 1) head, an explicit
+    ``reshape(-1, 1)``) the column is squeezed.
+    """
+    from ..shapes import HEAD, LITERAL
+
+    like = [v for v in (value, value.args.get("input"), value.args.get("other")) if v is not None]
+    return column.origin == LITERAL or (column.origin == HEAD and render.framework(like) == "numpy")
+
+
+def as_column(text: str, render: Renderer, value: Value) -> str:
+    """``text`` reshaped to a column, in the file's framework."""
+    like = [v for v in (value, value.args.get("input"), value.args.get("other")) if v is not None]
+    if render.framework(like) == "tensorflow":
+        return f"{render.suggest('reshape', like)}({text}, [-1, 1])"
+    receiver = text if _SIMPLE.fullmatch(text) else f"({text})"
+    return f"{receiver}.reshape(-1, 1)"
+
+
+def shape_fix(render: Renderer, value: Value, column_side: str, vector_side: str, column: Shape) -> Fix | None:
+    """Make the element-wise op ``value`` pair its operands one to one (unsafe: the result changes).
+
+    Squeeze the ``(N, 1)`` operand (``y.reshape(-1, 1)`` written right there becomes
+    ``y.reshape(-1)``; anything else gets ``.squeeze(-1)``, or ``tf.squeeze(..., axis=-1)`` in
+    TensorFlow, whose tensors have no such method), or, where the code works with columns (see
+    ``column_is_the_layout``), reshape the ``(N,)`` operand to a column.
+    """
+    from .. import fixes
+
+    outer = value.node
+    if not isinstance(outer, (ast.BinOp, ast.Call)):
+        return None  # x -= y and the like: an operand is an assignment target
+    like = [v for v in (value, value.args.get("input"), value.args.get("other")) if v is not None]
+    tensorflow = render.framework(like) == "tensorflow"
+    if column_is_the_layout(column, value, render):
+        node = value.arg_nodes.get(vector_side)
+        if node is None or node is outer or not _within(node, outer):
+            return None
+        if tensorflow:
+            spelled = fixes.spelled(render, "reshape", like)
+            if spelled is None or spelled[0].startswith("."):
+                return None
+            return fixes.replace(render, node, f"{spelled[0]}({render.segment(node)}, [-1, 1])", "unsafe",
+                                 "reshape the other side to a column", spelled[1])
+        return fixes.replace(render, node, f"{fixes.operand(render, node)}.reshape(-1, 1)", "unsafe",
+                             "reshape the other side to a column")
+    node = value.arg_nodes.get(column_side)
+    if node is None or node is outer or not _within(node, outer):
+        return None
+    written = render.segment(node)
+    operand_value = value.args.get(column_side)
+    if operand_value is not None and operand_value.node is node and isinstance(node, ast.Call) \
+            and isinstance(node.func, ast.Attribute) and operand_value.method:
+        attr = node.func.attr
+        if attr in ("reshape", "view") and _column_shape(node):
+            receiver = written[:_receiver_end(render, node)]
+            return fixes.replace(render, node, f"{receiver}.{attr}(-1)", "unsafe", f"use {attr}(-1)")
+    if tensorflow:
+        spelled = fixes.spelled(render, "squeeze", like)
+        if spelled is None or spelled[0].startswith("."):
+            return None
+        return fixes.replace(render, node, f"{spelled[0]}({written}, axis=-1)", "unsafe", "squeeze the last axis",
+                             spelled[1])
+    return fixes.replace(render, node, f"{fixes.operand(render, node)}.squeeze(-1)", "unsafe",
+                         "squeeze the last axis")
+
+
+def _column_shape(call: ast.Call) -> bool:
+    """``x.reshape(-1, 1)`` / ``x.view(-1, 1)`` / ``x.reshape((-1, 1))``: a column of everything."""
+    args = call.args
+    if len(args) == 1 and isinstance(args[0], (ast.Tuple, ast.List)):
+        args = args[0].elts
+    if call.keywords or len(args) != 2:
+        return False
+    return _integer(args[0]) == -1 and _integer(args[1]) == 1
+
+
+def _integer(node: ast.AST) -> int | None:
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _receiver_end(render: Renderer, call: ast.Call) -> int:
+    """Where the receiver of ``call``'s method ends, counted in characters of the call's source."""
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    text = render.segment(func)
+    head = text[: len(text) - len(func.attr)].rstrip()
+    return len(head) - 1  # the '.' before the method name
+
+
+def _within(inner: ast.AST, outer: ast.AST) -> bool:
+    a = (inner.lineno, inner.col_offset, inner.end_lineno, inner.end_col_offset)  # type: ignore[attr-defined]
+    b = (outer.lineno, outer.col_offset, outer.end_lineno, outer.end_col_offset)  # type: ignore[attr-defined]
+    return (b[0], b[1]) <= (a[0], a[1]) and (a[2], a[3]) <= (b[2], b[3])

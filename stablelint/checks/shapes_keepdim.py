@@ -5,8 +5,12 @@ from __future__ import annotations
 import ast
 
 from . import Checker, Report
+from .. import fixes
+from .losses import assignment_of, inside, keyword_edit
 from .shapes_common import SYMBOLS, display, operand, strip_same, text, with_why
+from .support import array_framework
 from ..dataflow import Context
+from ..diagnostic import Fix
 from ..render import Renderer
 from ..shapes import SAME_SHAPE, Shape, int_list, shape_of
 from ..values import CONST, OP, Value, same_syntax
@@ -28,14 +32,15 @@ class Check(Checker):
             if reduced is None:
                 continue
             source = reduced.args.get("input")
-            if not _same(value.args.get(other_side), source, value.arg_nodes.get(other_side),
-                         reduced.arg_nodes.get("input")):
+            if not _shaped_like(value.args.get(other_side), source, value.arg_nodes.get(other_side),
+                                reduced.arg_nodes.get("input")):
                 continue
             shape = shape_of(source)
             axes = _misaligned(reduced, shape)
             if axes is None:
                 continue
-            report(value.node, _message(value, other_side, reduced, axes, shape, report.render))
+            report(value.node, _message(value, other_side, reduced, axes, shape, report.render),
+                   fix=_fix(value, reduced_side, reduced, context, report.render))
             return
 
 
@@ -77,6 +82,33 @@ def _same(a: Value | None, b: Value | None, a_node: ast.AST | None, b_node: ast.
             and type(a_node) is type(b_node) and same_syntax(a_node, b_node))
 
 
+def _shaped_like(a: Value | None, b: Value | None, a_node: ast.AST | None, b_node: ast.AST | None,
+                 depth: int = 0) -> bool:
+    """``a`` is ``b``, or element-wise arithmetic of ``b`` with scalars and reductions of ``b``
+    (``(x - x.mean(1, keepdim=True)) / x.std(1)``): it has ``b``'s shape."""
+    if _same(a, b, a_node, b_node):
+        return True
+    a = strip_same(a)
+    if depth >= 4 or a is None or a.kind != OP:
+        return False
+    if a.op in _UNARY and a.op not in REDUCTIONS:
+        return _shaped_like(a.args.get("input"), b, a.arg_nodes.get("input"), b_node, depth + 1)
+    if a.op not in ELEMENTWISE:
+        return False
+    derived = False
+    for name in ("input", "other"):
+        side, node = a.args.get(name), a.arg_nodes.get(name)
+        if _shaped_like(side, b, node, b_node, depth + 1):
+            derived = True
+        elif _is_scalar(side):
+            continue
+        else:
+            inner = _reduction(side)
+            if inner is None or not _same(inner.args.get("input"), b, inner.arg_nodes.get("input"), b_node):
+                return False
+    return derived
+
+
 def _misaligned(reduced: Value, shape: Shape | None) -> list[int] | None:
     """The reduced axes, when they are not the leading ones and no keepdim keeps them in place."""
     keep = reduced.args.get("keepdim")
@@ -100,17 +132,25 @@ def _misaligned(reduced: Value, shape: Shape | None) -> list[int] | None:
 
 def _message(value: Value, x_side: str, reduced: Value, axes: list[int], shape: Shape | None,
              render: Renderer) -> str:
-    x_text = operand(render, value, x_side)
+    side_text = operand(render, value, x_side)
+    source_node = reduced.arg_nodes.get("input")
+    if _same(value.args.get(x_side), reduced.args.get("input"), value.arg_nodes.get(x_side), source_node):
+        x_text = side_text
+    else:  # (x - m) / x.std(1): name the array the statistic is taken of
+        x_text = render.short(source_node, reduced.args.get("input"))
+        side_node = value.arg_nodes.get(x_side)
+        if not isinstance(side_node, fixes.ATOMIC):
+            side_text = f"({side_text})"
     call = render.text(reduced.node, 50)
     symbol = SYMBOLS.get(value.op or "", "-")
-    expression = f"{x_text} {symbol} ..." if x_side == "input" else f"... {symbol} {x_text}"
+    expression = f"{side_text} {symbol} ..." if x_side == "input" else f"... {symbol} {side_text}"
     written = int_list(reduced.args.get("axis")) or axes
     which = "axis" if len(written) == 1 else "axes"
     listed = ", ".join(str(a) for a in written)
     if shape is not None and shape.rank is not None:
         full = display(shape)
         kept = tuple(size for i, size in enumerate(full) if i not in axes)
-        shown = with_why(render, shape, text(full), value.arg_nodes.get(x_side))
+        shown = with_why(render, shape, text(full), source_node)
         trailing = full[len(full) - len(kept):]
         how = (f"`{call}` drops {which} {listed} of `{x_text}` {shown}, and broadcasting in `{expression}` lines "
                f"the result {text(kept)} up with the last axes {text(trailing)} instead of {text(kept)}")
@@ -121,9 +161,49 @@ def _message(value: Value, x_side: str, reduced: Value, axes: list[int], shape: 
             f"sizes match); keep the axis: `{_kept(reduced, render)}`")
 
 
+def _keyword(reduced: Value) -> str:
+    """``keepdim`` (PyTorch) or ``keepdims`` (NumPy, JAX, TensorFlow, Keras; PyTorch accepts it
+    next to ``axis=``): the spelling that matches the call as written."""
+    call = reduced.node
+    written = {k.arg for k in call.keywords} if isinstance(call, ast.Call) else set()
+    if "dim" in written:
+        return "keepdim"
+    if written & {"axis", "axes"}:
+        return "keepdims"
+    source = reduced.args.get("input")
+    framework = (array_framework(source) if source is not None else "") or (
+        reduced.spelling.framework if reduced.spelling is not None else "")
+    return "keepdim" if framework == "torch" else "keepdims"
+
+
+def _fix(value: Value, reduced_side: str, reduced: Value, context: Context, render: Renderer) -> Fix | None:
+    """``keepdim=True`` on the reduction, when it is in the reported expression or in a variable read
+    only there (elsewhere the reduced shape may be what the code wants)."""
+    call = reduced.node
+    if not isinstance(call, ast.Call) or reduced.spelling is None:
+        return None
+    if not inside(call, value.node):
+        name = value.arg_nodes.get(reduced_side)
+        if not isinstance(name, ast.Name):
+            return None
+        found = assignment_of(context.analyzer.module, name)
+        if found is None:
+            return None
+        assign, use = found
+        if not inside(call, assign.value) or len(use.loads) != 1 or use.loads[0] is not name:
+            return None
+    keyword = _keyword(reduced)
+    written = reduced.arg_nodes.get("keepdim")
+    edit = keyword_edit(render, call, keyword, "True", written if written is not None and inside(written, call)
+                        else None)
+    if edit is None:
+        return None
+    return Fix((edit,), "unsafe", f"keep the reduced axis: {keyword}=True")
+
+
 def _kept(reduced: Value, render: Renderer) -> str:
     """The reduction written with keepdim: ``x.mean(dim=1, keepdim=True)``."""
-    keyword = "keepdim" if reduced.spelling is not None and reduced.spelling.framework == "torch" else "keepdims"
+    keyword = _keyword(reduced)
     code = render.text(reduced.node, 1000)
     if not isinstance(reduced.node, ast.Call) or not code.endswith(")"):
         return f"{code} (with {keyword}=True)"

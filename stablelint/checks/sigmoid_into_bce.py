@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import ast
 
+from ..dataflow import Context
+from ..diagnostic import Edit, Fix
 from ..render import Renderer
 from ..values import CONST, LAYER, SYMBOL, Value
 from .losses import (
     Activation,
     LossInputCheck,
+    activation_edits,
+    applied_object,
+    bound_argument,
+    built_loss,
     compile_loss_text,
+    dropped,
     flag,
     framework_of_loss,
     line_of,
     loss_call_text,
     model_layer_text,
     origin_phrase,
+    keyword_edit,
+    renamed,
     sibling,
+    single_use_object,
     spelled,
 )
 
@@ -24,6 +34,8 @@ PROBABILITY_LOSSES = ("binary_cross_entropy", "binary_crossentropy", "binary_foc
 # compile(loss="...") names Keras resolves to a probability-based binary cross-entropy
 COMPILE_NAMES = frozenset({"binary_crossentropy", "BinaryCrossentropy", "binary_focal_crossentropy",
                            "BinaryFocalCrossentropy"})
+# The torch with-logits loss for each probability loss, spelled as its last name.
+WITH_LOGITS = {"binary_cross_entropy": "binary_cross_entropy_with_logits", "BCELoss": "BCEWithLogitsLoss"}
 KERAS_CLASS = {"binary_crossentropy": "BinaryCrossentropy", "binary_focal_crossentropy": "BinaryFocalCrossentropy"}
 
 
@@ -76,3 +88,49 @@ class Check(LossInputCheck):
                 f"({model_layer_text(act, render)}): the loss is computed from probabilities clipped to "
                 f"[1e-7, 1 - 1e-7], so it saturates and the gradient vanishes for confident mistakes; drop the "
                 f"sigmoid from the last layer and use loss={use}(from_logits=True)")
+
+    def fix(self, value: Value, act: Value, context: Context, render: Renderer) -> Fix | None:
+        """Drop the sigmoid and compute the loss from the logits: the with-logits loss (torch) or
+        from_logits=True (Keras), on the loss call or on the loss object's one construction."""
+        replacement = dropped(act, render)
+        edits = activation_edits(value, act, context, render, replacement) if replacement is not None else None
+        if edits is None:
+            return None
+        loss = self._loss_edit(value, context, render)
+        if loss is None:
+            return None
+        edit, imports, use = loss
+        return Fix((*edits, edit), "safe", f"use {use} on the logits", imports)
+
+    def _loss_edit(self, value: Value, context: Context, render: Renderer
+                   ) -> tuple[Edit, tuple[tuple[str, str | None, str | None], ...], str] | None:
+        node = value.node
+        if not isinstance(node, ast.Call):
+            return None
+        module = context.analyzer.module
+        if applied_object(value):
+            built = built_loss(value, module, render, self.table)
+            if built is None or not single_use_object(module, render, node, built[0]):
+                return None  # the loss object is built elsewhere, or also applied to something else
+            call, spelling = built
+            from_logits = bound_argument(call, spelling.init_positional, spelling.init_keywords, "from_logits")
+            params = (*spelling.init_positional, *spelling.init_keywords.values())
+        else:
+            call, spelling, from_logits = node, value.spelling, value.arg_nodes.get("from_logits")
+            params = (*spelling.positional, *spelling.keywords.values()) if spelling is not None else ()
+        if spelling is None:
+            return None
+        if framework_of_loss(value) == "keras":
+            if "from_logits" not in params:
+                return None  # tf.losses.log_loss has no logits form
+            keyword = keyword_edit(render, call, "from_logits", "True", from_logits)
+            return (keyword, (), "from_logits=True") if keyword is not None else None
+        new = WITH_LOGITS.get(spelling.attr)
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if new is None or name != spelling.attr:
+            return None
+        found = renamed(render, module, func, new)
+        if found is None:
+            return None
+        return found[0], found[1], new

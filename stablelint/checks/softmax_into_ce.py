@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ast
 
+from ..dataflow import Context
+from ..diagnostic import Fix
 from ..render import Renderer
 from ..values import LAYER, Value
 from .losses import (
     Activation,
     LossInputCheck,
+    activation_edits,
     compile_loss_text,
+    dropped,
     flag,
     line_of,
     loss_call_text,
@@ -48,3 +52,10 @@ class Check(LossInputCheck):
         return (f"{compile_loss_text(loss, render)} expects logits, but the model's last layer already applies "
                 f"softmax ({model_layer_text(act, render)}): softmax is applied twice, which flattens the "
                 f"gradients; drop the softmax from the last layer (or use from_logits=False)")
+
+    def fix(self, value: Value, act: Value, context: Context, render: Renderer) -> Fix | None:
+        replacement = dropped(act, render)
+        edits = activation_edits(value, act, context, render, replacement) if replacement is not None else None
+        if edits is None:
+            return None
+        return Fix(edits, "unsafe", f"drop the softmax: pass {render.text(act.arg_nodes['input'], 30)}")
