@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 INF = math.inf
 OPEN, ROUNDS, CLOSED = 0, 1, 2
@@ -290,8 +291,9 @@ def refine(facts: Facts, op: str, bound: float) -> Facts:
     return replace(facts, range=r).settle()
 
 
+@lru_cache(maxsize=4096)
 def constant(value: float) -> Facts:
-    """Facts of a numeric literal (an int too large for a float is +-inf)."""
+    """Facts of a numeric literal (an int too large for a float is +-inf); immutable, so shared."""
     try:
         number = float(value)
     except OverflowError:
