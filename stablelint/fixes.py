@@ -11,8 +11,9 @@ import only when the file has none that fits.
 from __future__ import annotations
 
 import ast
+import keyword
 
-from .diagnostic import Edit, Fix
+from .diagnostic import Edit, Fix, Position
 from .render import Renderer, applied
 from .values import OP, Value
 
@@ -86,9 +87,52 @@ def has_spelling(name: str) -> bool:
 
 def replace(render: Renderer, node: ast.AST, text: str, applicability: str, description: str,
             imports: tuple[tuple[str, str | None, str | None], ...] = ()) -> Fix:
-    """A fix replacing the source of ``node`` with ``text``."""
-    edit = Edit(render.source.start(node), render.source.end(node), text)
+    """A fix replacing the source of ``node`` with ``text``.
+
+    Parentheses that only grouped ``node`` go too when ``text`` is a call or a name, which needs
+    none: ``700 * (np.exp(m) - 1)`` becomes ``700 * np.expm1(m)``, not ``700 * (np.expm1(m))``.
+    """
+    start, end = render.source.start(node), render.source.end(node)
+    if _atomic_text(text) and _grouped(render, node):
+        start, end = Position(start.line, start.column - 1), Position(end.line, end.column + 1)
+    edit = Edit(start, end, text)
     return Fix((edit,), applicability, description, imports)  # type: ignore[arg-type]
+
+
+def _atomic_text(text: str) -> bool:
+    if "\n" in text:
+        return False
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return isinstance(tree.body, (ast.Call, ast.Name, ast.Attribute, ast.Subscript))
+
+
+def _grouped(render: Renderer, node: ast.AST) -> bool:
+    """``node`` sits alone in parentheses of its own (directly around it, not a call's or a tuple's)."""
+    if getattr(node, "lineno", None) is None or not isinstance(node, ast.expr):
+        return False
+    start, end = render.source.start(node), render.source.end(node)
+    lines = render.source.lines
+    before, after = lines[start.line - 1][:start.column - 1], lines[end.line - 1][end.column - 1:]
+    if not (before.endswith("(") and after.startswith(")")):
+        return False
+    head = before[:-1].rstrip()
+    if not head:
+        return True  # the expression starts its line inside the parentheses
+    if head[-1] in ")]}\"'" or (head[-1].isalnum() or head[-1] == "_") and not _ends_with_keyword(head):
+        return False  # a call's parentheses: f(x), g()(x), "s"(x) would not parse anyway
+    return True
+
+
+def _ends_with_keyword(text: str) -> bool:
+    word = ""
+    for char in reversed(text):
+        if not (char.isalnum() or char == "_"):
+            break
+        word = char + word
+    return keyword.iskeyword(word) and word not in ("None", "True", "False")
 
 
 def within(outer: ast.AST, values: list[Value]) -> bool:

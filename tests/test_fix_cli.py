@@ -92,6 +92,18 @@ def test_stdin_fix_prints_the_fixed_source(run_cli):
     assert result.stdout == source.replace("loss == np.nan", "np.isnan(loss)")
 
 
+def test_parentheses_that_only_grouped_the_fixed_expression_go(run_cli):
+    source = ("import numpy as np\n\n\ndef mel(m, key):\n"
+              "    a = 700.0 * (np.exp(m / 1127.0) - 1.0)\n"
+              "    b = print(np.exp(m) - 1)\n"
+              "    return (np.exp(a) - 1), np.log((1 + b)), key\n")
+    result = run_cli("check", "--fix", "-", input=source)
+    assert result.stdout == ("import numpy as np\n\n\ndef mel(m, key):\n"
+                             "    a = 700.0 * np.expm1(m / 1127.0)\n"
+                             "    b = print(np.expm1(m))\n"
+                             "    return np.expm1(a), np.log1p(b), key\n")
+
+
 def test_import_added_only_when_none_fits(tmp_path, run_cli):
     target = tmp_path / "attn.py"
     target.write_text("import torch.nn.functional as F\n\n\ndef attend(scores, pad):\n"
