@@ -11,14 +11,13 @@ import click
 from . import __version__
 from .cache import Cache, fingerprint
 from .catalog import CatalogError, Rule, load_catalog
-from .config import Config, ConfigError, ConfigFinder, Selection, check_codes, resolve_selection
+from .config import ConfigError, ConfigFinder, Selection
 from .diagnostic import FileResult
 from .discovery import MissingPath, iter_files
-from .engine import PARSE_RULE
 from .output import FORMATS, ReportStream
 from .progress import Progress
-from .fixer import FixPolicy
 from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
+from .settings import RuleSelector, config_for, task_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 CACHE_DIR = ".stablelint_cache"
@@ -38,52 +37,6 @@ def _repo_root(start: Path) -> Path:
         if (folder / ".git").exists():
             return folder
     return start
-
-
-class _Selector:
-    """Rule selection for each configuration, validated once per configuration."""
-
-    def __init__(self, cli_layer: Selection):
-        self.cli_layer = cli_layer
-        self._cache: dict[Config, tuple[tuple[str, ...], dict[str, Rule]]] = {}
-
-    def check_command_line(self) -> None:
-        """Command-line codes must name a rule known to at least one configuration in play."""
-        known = {code for _, catalog in self._cache.values() for code in catalog}
-        layer = self.cli_layer
-        for key, codes in (("--select", layer.select or ()), ("--extend-select", layer.extend_select),
-                           ("--ignore", layer.ignore)):
-            check_codes(codes, known, "command line", key)
-
-    def catalog(self, config: Config) -> dict[str, Rule]:
-        return self.rules_for(config)[1]
-
-    def rules_for(self, config: Config) -> tuple[tuple[str, ...], dict[str, Rule]]:
-        cached = self._cache.get(config)
-        if cached is not None:
-            return cached
-        try:
-            catalog = load_catalog(config.extend_rules)
-        except CatalogError as exc:
-            raise ConfigError(str(exc)) from None
-        known = list(catalog)
-        where = str(config.path) if config.path else "configuration"
-        layer = config.selection
-        prefix = "tool.stablelint." if config.path and config.path.name == "pyproject.toml" else ""
-        for key, codes in (("select", layer.select or ()), ("extend-select", layer.extend_select),
-                           ("ignore", layer.ignore)):
-            check_codes(codes, known, where, prefix + key)
-        for pattern, codes in config.per_file_ignores:
-            check_codes(codes, known, where, f"{prefix}per-file-ignores.{pattern}")
-        for key, codes in config.fix_codes().items():
-            check_codes(codes, known, where, prefix + key)
-        ids = resolve_selection(known, [layer, self.cli_layer])
-        explicitly_ignored = PARSE_RULE in (*layer.ignore, *self.cli_layer.ignore)
-        if PARSE_RULE in catalog and PARSE_RULE not in ids and not explicitly_ignored:
-            ids = sorted([*ids, PARSE_RULE])
-        result = (tuple(ids), catalog)
-        self._cache[config] = result
-        return result
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -149,7 +102,7 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
     mode = "diff" if diff else "fix" if fix else "check"
     cwd = Path.cwd()
     cli_layer = Selection(select=_codes(select) or None, extend_select=_codes(extend_select), ignore=_codes(ignore))
-    selector = _Selector(cli_layer)
+    selector = RuleSelector(cli_layer)
     keep_source = output_format == "full"
     try:
         finder = ConfigFinder(forced=config_file, isolated=isolated)
@@ -182,11 +135,7 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
         return catalog.get(code) or _extra_rules(code, selector).get(code)
 
     def every_rule() -> dict[str, Rule]:
-        merged: dict[str, Rule] = {}
-        for _, known in selector._cache.values():
-            merged.update(known)
-        merged.update(catalog)
-        return merged
+        return {**selector.every_rule(), **catalog}
 
     if mode == "diff" or (mode == "fix" and paths == (Path("-"),)):
         return _finish_fix_output(results, mode, reporter, exit_zero)
@@ -255,46 +204,25 @@ def _show_fixes(fixed: list[tuple[str, list]], rule_for) -> None:
             click.echo(f"    {count} x {code} ({rule.name if rule else code})")
 
 
-def _extra_rules(code: str, selector: _Selector) -> dict[str, Rule]:
-    for _, catalog in selector._cache.values():
-        if code in catalog:
-            return {code: catalog[code]}
-    return {}
+def _extra_rules(code: str, selector: RuleSelector) -> dict[str, Rule]:
+    known = selector.every_rule()
+    return {code: known[code]} if code in known else {}
 
 
-def _policy(config: Config, unsafe: bool) -> FixPolicy:
-    return FixPolicy(unsafe=unsafe, fixable=config.fixable, unfixable=config.unfixable,
-                     extend_safe=config.extend_safe_fixes, extend_unsafe=config.extend_unsafe_fixes)
-
-
-def _tasks(paths: list[Path], finder: ConfigFinder, selector: _Selector, keep_source: bool, cwd: Path,
+def _tasks(paths: list[Path], finder: ConfigFinder, selector: RuleSelector, keep_source: bool, cwd: Path,
            mode: str = "check", unsafe: bool = False) -> list[Task]:
-    tasks = []
-    for source in iter_files(paths, finder):
-        ids, _ = selector.rules_for(source.config)
-        tasks.append(Task(
-            path=str(source.path),
-            display=display_path(source.path, cwd),
-            rule_ids=ids,
-            extend_rules=source.config.extend_rules,
-            ignore=frozenset(source.config.ignored_for(source.path)),
-            keep_source=keep_source,
-            mode=mode,
-            policy=_policy(source.config, unsafe),
-        ))
+    tasks = [task_for(source.path, display_path(source.path, cwd), source.config, selector, mode=mode,
+                      unsafe=unsafe, keep_source=keep_source)
+             for source in iter_files(paths, finder)]
     tasks.sort(key=lambda task: task.display)  # output order: results stream back in this order
     return tasks
 
 
-def _lint_stdin(stdin_filename: str | None, finder: ConfigFinder, selector: _Selector, keep_source: bool,
+def _lint_stdin(stdin_filename: str | None, finder: ConfigFinder, selector: RuleSelector, keep_source: bool,
                 cwd: Path, mode: str = "check", unsafe: bool = False) -> FileResult:
-    display = stdin_filename or "-"
     where = Path(stdin_filename) if stdin_filename else cwd / "stdin.py"
-    config = finder.for_path(where if where.exists() else where.parent if where.parent.exists() else cwd)
-    ids, _ = selector.rules_for(config)
-    task = Task(path="-", display=display, rule_ids=ids, extend_rules=config.extend_rules,
-                ignore=frozenset(config.ignored_for(where)), keep_source=keep_source, mode=mode,
-                policy=_policy(config, unsafe))
+    task = task_for(where, stdin_filename or "-", config_for(finder, where, cwd), selector, read_from="-",
+                    mode=mode, unsafe=unsafe, keep_source=keep_source)
     return lint_bytes(sys.stdin.buffer.read(), task)
 
 
