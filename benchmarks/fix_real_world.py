@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_world import PACKAGES  # noqa: E402
-from sources import fetch, python_files  # noqa: E402
+from sources import fetch, print_per_rule, python_files  # noqa: E402
 
 SHOWN = re.compile(r"^\s+(\d+) x (\S+) ")
 
@@ -107,14 +107,7 @@ def main() -> int:
         for code, n in applied.items():
             per_rule.setdefault(code, Counter())[package] = n
         failures.extend(failed)
-    width = max(max(len(p) for p in args.packages), 6)
-    print(f"{'rule':<6} " + " ".join(f"{p:>{width}}" for p in args.packages) + "   total")
-    for code in sorted(per_rule):
-        counts = per_rule[code]
-        print(f"{code:<6} " + " ".join(f"{counts[p]:>{width}}" for p in args.packages)
-              + f"   {sum(counts.values()):>5}")
-    print("files  " + " ".join(f"{changed_files[p]:>{width}}" for p in args.packages)
-          + f"   {sum(changed_files.values()):>5}   (changed)")
+    print_per_rule(args.packages, per_rule, changed_files, "changed")
     total = sum(sum(c.values()) for c in per_rule.values())
     print(f"\nfixes applied: {total}; files changed: {sum(changed_files.values())}; failures: {len(failures)}")
     for line in failures[:40]:

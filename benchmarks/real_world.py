@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sources import fetch, python_files  # noqa: E402
+from sources import fetch, print_per_rule, python_files  # noqa: E402
 
 PACKAGES = ("timm", "transformers", "diffusers", "lightning", "torchvision")
 
@@ -63,14 +63,7 @@ def main() -> int:
             per_rule.setdefault(finding["code"], Counter())[package] += 1
         findings.extend(found)
         errors.extend(failed)
-    width = max(len(p) for p in args.packages)
-    print(f"{'rule':<6} " + " ".join(f"{p:>{max(width, 6)}}" for p in args.packages) + "   total")
-    for rule in sorted(per_rule):
-        counts = per_rule[rule]
-        print(f"{rule:<6} " + " ".join(f"{counts[p]:>{max(width, 6)}}" for p in args.packages)
-              + f"   {sum(counts.values()):>5}")
-    print("files  " + " ".join(f"{totals[p]:>{max(width, 6)}}" for p in args.packages)
-          + f"   {sum(totals.values()):>5}")
+    print_per_rule(args.packages, per_rule, totals)
     print(f"\nfindings: {len(findings)}; internal errors: {len(errors)}")
     for line in errors[:20]:
         print("  " + line)

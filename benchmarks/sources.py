@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 CACHE = Path(os.environ.get("STABLELINT_BENCH_CACHE", Path(__file__).resolve().parent / ".cache"))
@@ -32,3 +33,14 @@ def fetch(package: str) -> Path:
 
 def python_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def print_per_rule(packages: list[str], per_rule: dict[str, Counter], files: Counter, files_label: str = "") -> None:
+    """A table of counts per rule (rows) and package (columns), with a total column and a files row."""
+    width = max(max(len(p) for p in packages), 6)
+    print(f"{'rule':<6} " + " ".join(f"{p:>{width}}" for p in packages) + "   total")
+    for code in sorted(per_rule):
+        counts = per_rule[code]
+        print(f"{code:<6} " + " ".join(f"{counts[p]:>{width}}" for p in packages) + f"   {sum(counts.values()):>5}")
+    print("files  " + " ".join(f"{files[p]:>{width}}" for p in packages) + f"   {sum(files.values()):>5}"
+          + (f"   ({files_label})" if files_label else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,14 @@ FIXTURES = ROOT / "fixtures"
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def project(tmp_path: Path, fixtures: Path) -> Path:
+    """A copy of fixtures/project (a package with a pyproject.toml) to lint and fix."""
+    dest = tmp_path / "project"
+    shutil.copytree(fixtures / "project", dest)
+    return dest
 
 
 @pytest.fixture

@@ -12,12 +12,6 @@ import pytest
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
 
-@pytest.fixture
-def project(tmp_path: Path, fixtures: Path) -> Path:
-    dest = tmp_path / "project"
-    shutil.copytree(fixtures / "project", dest)
-    return dest
-
 
 def test_concise_output_and_exit_status(project, run_cli):
     result = run_cli("check", "pkg", cwd=project)

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture
-def project(tmp_path: Path, fixtures: Path) -> Path:
-    dest = tmp_path / "project"
-    shutil.copytree(fixtures / "project", dest)
-    return dest
 
 
 def codes(result) -> list[tuple[str, str]]:

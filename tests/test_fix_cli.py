@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +13,6 @@ from stablelint.fixer import ChangedOnDisk, write_back
 METRICS = "pkg/sub/metrics.py"  # `loss == np.nan`: a safe fix (SL503)
 MODEL = "pkg/model.py"  # `x / x.std(dim=0)`: an unsafe fix (SL201); `torch.log(probs)`: no fix (SL101)
 
-
-@pytest.fixture
-def project(tmp_path: Path, fixtures: Path) -> Path:
-    dest = tmp_path / "project"
-    shutil.copytree(fixtures / "project", dest)
-    return dest
 
 
 def test_fix_applies_safe_fixes_only(project, run_cli):
