@@ -424,10 +424,15 @@ def assignment_of(module: ast.Module, name: ast.Name) -> tuple[ast.Assign, NameU
 def stable(module: ast.Module, expression: ast.AST, at: ast.AST, *, allow_call: ast.AST | None = None) -> bool:
     """Whether ``expression`` can be evaluated again at ``at`` with the same value.
 
-    No calls (a model, dropout) except ``allow_call``; every variable it reads is bound at most
-    once in the scope of ``at`` (a parameter or one assignment), so it has not changed since.
+    ``expression`` and ``at`` are in the same function (a name in another scope may be another
+    variable); no calls (a model, dropout) except ``allow_call``; every variable it reads is bound
+    at most once in that scope (a parameter or one assignment), so it has not changed since, and
+    is never changed in place (``x[m] = 0``, ``x.mul_(2)``).
     """
     scope = enclosing_scope(module, at)
+    if enclosing_scope(module, expression) is not scope:
+        return False
+    names: set[str] = set()
     for node in ast.walk(expression):
         if isinstance(node, (ast.Call, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda,
                              ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and node is not allow_call:
@@ -436,7 +441,47 @@ def stable(module: ast.Module, expression: ast.AST, at: ast.AST, *, allow_call: 
             use = name_use(scope, node.id)
             if use.declared or len(use.bindings) > 1:
                 return False
-    return True
+            if not use.bindings and scope is not module:
+                use = name_use(module, node.id)  # a module-level variable: bound once in the whole file?
+                if use.declared or len(use.bindings) > 1:
+                    return False
+            names.add(node.id)
+    return not mutated_in_place(scope, names)
+
+
+def _root_name(node: ast.AST) -> str | None:
+    """``x`` for ``x``, ``x[i]``, ``x.data``, ``x[i].y``."""
+    while isinstance(node, (ast.Subscript, ast.Attribute, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def mutated_in_place(scope: ast.AST, names: set[str]) -> bool:
+    """Whether one of ``names`` is changed in place somewhere in ``scope``: an item or attribute
+    stored or deleted (``x[mask] = 0``, ``x.data = ...``), an in-place method (``x.mul_(2)``,
+    ``x.masked_fill_(...)``) or an ``out=`` argument.
+
+    Dropping or swapping an activation makes a variable hold, or a loss read, the activation's
+    input itself instead of a fresh tensor: a change in place would then reach the loss.
+    """
+    if not names:
+        return False
+    for node in ast.walk(scope):
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if _root_name(node) in names:
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_") \
+                    and _root_name(func.value) in names:
+                return True
+            if any(k.arg == "out" and _root_name(k.value) in names for k in node.keywords):
+                return True
+    return False
+
+
+def read_names(expression: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)}
 
 
 def placed(text: str, atomic: bool, parent: ast.AST | None, child: ast.AST, *, bracketed: bool = False) -> str:
@@ -518,7 +563,11 @@ def activation_edits(value: Value, act: Value, context: Context, render: Rendere
     if assign.value is not path[split].node or not all(inside(v.node, assign.value) for v in path[split:]):
         return None
     if len(use.loads) == 1 and use.loads[0] is name:
-        # the variable feeds only this loss: change what it holds
+        # the variable feeds only this loss: change what it holds.  Without the activation it may
+        # hold the activation's input itself, so that input must not change in place meanwhile.
+        if replacement.source is not act.node \
+                and mutated_in_place(enclosing_scope(module, assign), read_names(replacement.source)):
+            return None
         parent = parent_of(assign, act.node)
         same_shape = replacement.source is act.node  # the call renamed: its line breaks stay valid
         text = placed(replacement.text, replacement.atomic, parent, act.node, bracketed=same_shape)
@@ -539,9 +588,35 @@ def dropped(act: Value, render: Renderer) -> Replacement | None:
     node = act.arg_nodes.get("input")
     if node is None or isinstance(node, ast.Starred):
         return None
+    spelling = act.spelling
+    if spelling is not None and spelling.attr.endswith("_"):
+        return None  # x.sigmoid_() also overwrites x: dropping it would change x's later uses
+    extra = {name for name, arg in act.arg_nodes.items()
+             if name not in ("input", "axis", "_stacklevel", "name") and not _is_none(arg)}
+    if extra - {"dtype"}:
+        return None  # jax.nn.softmax(x, where=mask): dropping it would let the masked entries back in
+    if "dtype" in extra:
+        # torch.softmax(x, dim, dtype=torch.float32) also casts: keep the cast, drop the softmax
+        dtype = act.arg_nodes["dtype"]
+        if not _dotted(dtype):
+            return None  # a dtype variable: it might not read the same where the loss is
+        return Replacement(f"{fixes.operand(render, node)}.to({render.segment(dtype)})", True, node)
     if isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Yield, ast.YieldFrom, ast.GeneratorExp)):
         return Replacement(f"({render.segment(node)})", True, node)  # parenthesised wherever it goes
     return Replacement(render.segment(node), is_atomic(node), node)
+
+
+def _is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _dotted(node: ast.AST) -> bool:
+    """``torch.float32``: an attribute of a module (a constant that reads the same anywhere)."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 # -- fixes: renaming a callee, setting a keyword -------------------------------------------
@@ -613,10 +688,11 @@ def single_use_object(module: ast.Module, render: Renderer, applied: ast.Call, b
         assign, use = found
         return assign.value is built and len(use.loads) == 1 and use.loads[0] is func
     if isinstance(func, ast.Attribute):
-        text = render.segment(func)
+        # Every attribute of that name counts, whatever its receiver: ``head.criterion(p, y)`` in
+        # another function may apply the same object.
         stores = loads = 0
         for node in ast.walk(module):
-            if isinstance(node, ast.Attribute) and node.attr == func.attr and render.segment(node) == text:
+            if isinstance(node, ast.Attribute) and node.attr == func.attr:
                 if isinstance(node.ctx, ast.Load):
                     loads += 1
                 else:
@@ -624,8 +700,10 @@ def single_use_object(module: ast.Module, render: Renderer, applied: ast.Call, b
                     holder = parent_of(module, node)
                     if not (isinstance(holder, ast.Assign) and holder.value is built and len(holder.targets) == 1):
                         return False
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id == "setattr":
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in ("setattr", "getattr"):
                 return False
+            elif isinstance(node, ast.Constant) and node.value == func.attr:
+                return False  # getattr(self, "criterion"), a registry key
         return stores == 1 and loads == 1
     return False
 

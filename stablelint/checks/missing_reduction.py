@@ -215,9 +215,16 @@ class Check(Checker):
             if _used_in_file(info, state.code):
                 return  # its callers decide what to do with it (reduce it, weight it); a backward() would show
         last_axis = _compile_only(uses)
+        if state.code is None:
+            state.code = report.render.source.text
+        # Reducing at the return changes every caller: only when the file calls it nowhere but
+        # where it is back-propagated or differentiated (not, say, for hard-example mining too).
+        fixable = isinstance(info.node, ast.Lambda) or _references(info, state.code) <= sum(
+            use.how != "named" for use in uses)
         for node, value, size in found:
             report(node, _return_message(info, value, size, uses, report.render),
-                   fix=_return_fix(node, value, size, last_axis, id(info) in state.has_aux, report.render))
+                   fix=_return_fix(node, value, size, last_axis, id(info) in state.has_aux, report.render)
+                   if fixable else None)
 
 
 # -- predicates ---------------------------------------------------------------------------
@@ -247,13 +254,18 @@ def _class_named_like_loss(name: str) -> bool:
 
 def _used_in_file(info: FunctionInfo, code: str) -> bool:
     """Whether the function (or, for ``forward``, its class) is named anywhere but its definition."""
+    return _references(info, code) > 0
+
+
+def _references(info: FunctionInfo, code: str) -> int:
+    """How often the function (or, for ``forward``, its class) is named outside its definition."""
     if info.cls is not None and info.name in CALL_METHODS:
         name, before = info.cls.name, r"(?<![\w.])"
     elif info.cls is not None:
         name, before = info.name, r"(?<![\w])"  # self.compute_loss(...)
     else:
         name, before = info.name, r"(?<![\w.])"  # not F.mse_loss
-    return len(re.findall(rf"{before}{re.escape(name)}(?![\w])", code)) > 1
+    return len(re.findall(rf"{before}{re.escape(name)}(?![\w])", code)) - 1
 
 
 def _decides_itself(info: FunctionInfo) -> bool:
@@ -447,8 +459,10 @@ def _backprop_fix(event: Value, target: Value, how: str, size: Size, render: Ren
         if not isinstance(func, ast.Attribute):
             return None
         spelled = _mean_spelling(render, like)
-        if spelled is None or not spelled[0].startswith("."):
+        if spelled is None:
             return None
+        # backward() is PyTorch's: its tensors always have the mean method, even in a file that
+        # otherwise writes torch.mean(x)
         text = render.segment(func)
         head = text[: len(text) - len(func.attr)].rstrip()
         if not text.endswith(func.attr) or not head.endswith("."):
@@ -459,7 +473,7 @@ def _backprop_fix(event: Value, target: Value, how: str, size: Size, render: Ren
         line = start.line + before.count("\n")
         column = (start.column + len(before)) if "\n" not in before else len(before.rsplit("\n", 1)[1]) + 1
         where = Position(line, column)
-        return Fix((Edit(where, where, f"{spelled[0]}()"),), "unsafe", "back-propagate the mean")
+        return Fix((Edit(where, where, ".mean()"),), "unsafe", "back-propagate the mean")
     node = event.arg_nodes.get("_0", event.arg_nodes.get("target"))
     if node is None:
         return None

@@ -39,7 +39,8 @@ class Check(Checker):
             axes = _misaligned(reduced, shape)
             if axes is None:
                 continue
-            report(value.node, _message(value, other_side, reduced, axes, shape, report.render),
+            report(value.node, _message(value, other_side, reduced, axes, shape, report.render,
+                                        context.analyzer.module),
                    fix=_fix(value, reduced_side, reduced, context, report.render))
             return
 
@@ -131,7 +132,7 @@ def _misaligned(reduced: Value, shape: Shape | None) -> list[int] | None:
 
 
 def _message(value: Value, x_side: str, reduced: Value, axes: list[int], shape: Shape | None,
-             render: Renderer) -> str:
+             render: Renderer, module: ast.Module | None = None) -> str:
     side_text = operand(render, value, x_side)
     source_node = reduced.arg_nodes.get("input")
     if _same(value.args.get(x_side), reduced.args.get("input"), value.arg_nodes.get(x_side), source_node):
@@ -158,12 +159,17 @@ def _message(value: Value, x_side: str, reduced: Value, axes: list[int], shape: 
         how = (f"`{call}` drops {which} {listed} of `{x_text}`, and broadcasting in `{expression}` lines the "
                f"remaining axes up with the last axes of `{x_text}` instead of the ones they came from")
     return (f"{how}, so elements meet another slice's statistic (a shape error, or silently wrong where the "
-            f"sizes match); keep the axis: `{_kept(reduced, render)}`")
+            f"sizes match); keep the axis: `{_kept(reduced, render, module)}`")
 
 
-def _keyword(reduced: Value) -> str:
+def _keyword(reduced: Value, module: ast.Module | None = None) -> str:
     """``keepdim`` (PyTorch) or ``keepdims`` (NumPy, JAX, TensorFlow, Keras; PyTorch accepts it
-    next to ``axis=``): the spelling that matches the call as written."""
+    next to ``axis=``): the spelling that matches the call as written.
+
+    A method on an array of unknown origin (``x.sum(1)`` on a parameter) in a file that also
+    imports NumPy or JAX may be either: ``keepdims``, which PyTorch's reductions accept too
+    (all but ``norm``, which NumPy and JAX arrays do not have as a method).
+    """
     call = reduced.node
     written = {k.arg for k in call.keywords} if isinstance(call, ast.Call) else set()
     if "dim" in written:
@@ -171,9 +177,26 @@ def _keyword(reduced: Value) -> str:
     if written & {"axis", "axes"}:
         return "keepdims"
     source = reduced.args.get("input")
-    framework = (array_framework(source) if source is not None else "") or (
-        reduced.spelling.framework if reduced.spelling is not None else "")
+    known = array_framework(source) if source is not None else ""
+    framework = known or (reduced.spelling.framework if reduced.spelling is not None else "")
+    if framework == "torch" and not known and reduced.method and reduced.op != "norm" \
+            and module is not None and _imports_other_arrays(module):
+        return "keepdims"
     return "keepdim" if framework == "torch" else "keepdims"
+
+
+def _imports_other_arrays(module: ast.Module) -> bool:
+    """Whether the file imports NumPy or JAX, whose arrays share PyTorch's reduction methods."""
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            tops = [alias.name.split(".", 1)[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            tops = [node.module.split(".", 1)[0]]
+        else:
+            continue
+        if any(top in ("numpy", "jax") for top in tops):
+            return True
+    return False
 
 
 def _fix(value: Value, reduced_side: str, reduced: Value, context: Context, render: Renderer) -> Fix | None:
@@ -192,7 +215,7 @@ def _fix(value: Value, reduced_side: str, reduced: Value, context: Context, rend
         assign, use = found
         if not inside(call, assign.value) or len(use.loads) != 1 or use.loads[0] is not name:
             return None
-    keyword = _keyword(reduced)
+    keyword = _keyword(reduced, context.analyzer.module)
     written = reduced.arg_nodes.get("keepdim")
     edit = keyword_edit(render, call, keyword, "True", written if written is not None and inside(written, call)
                         else None)
@@ -201,9 +224,9 @@ def _fix(value: Value, reduced_side: str, reduced: Value, context: Context, rend
     return Fix((edit,), "unsafe", f"keep the reduced axis: {keyword}=True")
 
 
-def _kept(reduced: Value, render: Renderer) -> str:
+def _kept(reduced: Value, render: Renderer, module: ast.Module | None = None) -> str:
     """The reduction written with keepdim: ``x.mean(dim=1, keepdim=True)``."""
-    keyword = _keyword(reduced)
+    keyword = _keyword(reduced, module)
     code = render.text(reduced.node, 1000)
     if not isinstance(reduced.node, ast.Call) or not code.endswith(")"):
         return f"{code} (with {keyword}=True)"
