@@ -121,6 +121,8 @@ def _grouped(render: Renderer, node: ast.AST) -> bool:
     head = before[:-1].rstrip()
     if not head:
         return True  # the expression starts its line inside the parentheses
+    if head == before[:-1] and (head[-1].isalnum() or head[-1] == "_"):
+        return False  # return(x - 1): without the parentheses the keyword would run into the call
     if head[-1] in ")]}\"'" or (head[-1].isalnum() or head[-1] == "_") and not _ends_with_keyword(head):
         return False  # a call's parentheses: f(x), g()(x), "s"(x) would not parse anyway
     return True

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, argument_text, call_text, fix_call, framework_of, is_shifted, only_arguments, operand_short,
-    operand_text, receiver_text, replace_fix, same_value, site, unwrap,
+    RewriteCheck, argument_text, call_text, fix_call, framework_of, is_python_scalar_code, is_shifted,
+    only_arguments, operand_short, operand_text, receiver_text, replace_fix, same_value, site, unwrap,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -46,8 +46,12 @@ class Check(RewriteCheck):
         framework = framework_of(render, like)
         if {v.spelling.framework for v in like if v.spelling is not None} - {framework}:
             return None  # torch.log(torch.exp(a) + math.exp(b)): logaddexp wants two arrays of one framework
+        if is_python_scalar_code(like) and render._alias_for("numpy") is None:
+            return None  # math.log(math.exp(a) + math.exp(b)): no NumPy in the file to take it from
+        # (a.exp() + b.exp()).log() -> a.logaddexp(b); torch.log(...) -> torch.logaddexp(a, b)
+        receiver = receiver_text(render, a) if value.method else None
         built = fix_call(render, "logaddexp", like, argument_text(render, a), [argument_text(render, b)], framework,
-                         receiver=receiver_text(render, a))
+                         receiver=receiver)
         if built is None:
             return None
         return replace_fix(render, value.node, built[0], self.rule.fix, built[1])

@@ -6,6 +6,7 @@ came through: ``torch.log(torch.clamp(p, min=1e-7))``, ``p.clamp(min=1e-7).log()
 The floor is 1e-7 for float32 frameworks (Keras's epsilon: log(1e-7) is about -16, far from
 -inf, and the largest gradient 1/x is 1e7), 1e-12 for NumPy and Python floats (float64), and
 1e-6 in files that compute in float16, where 1e-7 is a subnormal that some hardware flushes to 0.
+The log of an elementwise 0/1 mask gets no fix: its -inf is an additive mask, which a floor breaks.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ FLOOR_OPS = ("clamp", "clamp_min", "maximum", "max")
 # maximum(shift, log2(v).ceil().max()) is as safe as maximum(shift, log2(v)).
 MONOTONE_OPS = ("ceil", "floor", "round", "max", "amax", "min", "amin", "sum", "mean")
 
+
+# The facts' word for an elementwise 0/1 mask (stablelint/transfer.py): its log is 0 or -inf on
+# purpose, an additive mask, and a floor of 1e-7 would turn the -inf into -16, which does not mask.
+MASK = "a 0/1 mask"
 
 # where(p > 0, p * log(p), 0): the -inf never reaches the result (SL601 covers the gradient).
 WHERE_OPERANDS = {op: "input" for op in LOG_OPS}
@@ -78,7 +83,9 @@ class Check(Checker):
             why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
             origin = render.origin(node, argument, render.source_of(argument))
             detail = f"{why} ({origin})" if origin else why
-            fix = _floor_fix(value, render, context) if self.rule.fix != "none" else None
+            fix = None
+            if self.rule.fix != "none" and not (argument.facts.zero and argument.facts.zero.text == MASK):
+                fix = _floor_fix(value, render, context)
             report(value.node,
                    f"{render.call(value, subject)} is -inf (NaN gradient) where '{subject}' is 0, which it can be: "
                    f"it is {detail}; clamp it first, e.g. {render.floor(subject, [value])}, or stay in log space",

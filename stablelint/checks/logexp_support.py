@@ -836,8 +836,8 @@ def callee(render: Renderer, op: str, like: list[Value], framework: str) -> tupl
     name = function_name(render, op, like, framework)
     if "." not in name:
         bound = render.module_scope.vars.get(name)
-        if bound is not None and bound.kind == SYMBOL and name != op:
-            return name, ()
+        if bound is not None and bound.kind == SYMBOL and (name != op or _is_preferred(render, bound, op, framework)):
+            return name, ()  # from scipy.special import logsumexp: the file's own name for it
         return None  # no spelling for the op in this framework
     top = name.split(".", 1)[0]
     if top in render.module_scope.vars:
@@ -856,11 +856,20 @@ def callee(render: Renderer, op: str, like: list[Value], framework: str) -> tupl
             if alias not in render.module_scope.vars:
                 return f"{alias}{module[len(prefix):]}.{attr}", ((prefix, None, alias),)
             break
+    if module in IMPORTED_BY_PACKAGE:
+        return name, ((module.split(".", 1)[0], None, None),)  # import jax, then jax.nn.softplus
     return name, ((module, None, None),)
+
+
+def _is_preferred(render: Renderer, bound: Value, op: str, framework: str) -> bool:
+    """``bound`` (an imported name) is one of the spellings to suggest for ``op``."""
+    return bool(bound.qualname) and render.table.normalize(bound.qualname) in PREFERRED.get(op, {}).get(framework, ())
 
 
 # How code conventionally imports the modules a replacement may need when the file has none that fits.
 CONVENTIONAL_ALIASES = (("torch.nn.functional", "F"), ("tensorflow", "tf"), ("jax.numpy", "jnp"), ("numpy", "np"))
+# Submodules their package imports itself, which code reaches through the package (``import jax``).
+IMPORTED_BY_PACKAGE = ("jax.nn",)
 
 
 def _imported_by_name(render: Renderer, op: str, like: list[Value], framework: str
@@ -973,8 +982,23 @@ def is_literal_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
-def replace_fix(render: Renderer, node: ast.AST, text: str, applicability: str, imports: Imports = ()) -> Fix:
+def replace_fix(render: Renderer, node: ast.AST, text: str, applicability: str, imports: Imports = ()
+                ) -> Fix | None:
+    """Replace ``node`` with ``text``; None when that would delete a comment written inside ``node``."""
+    if _comment_count(render.segment(node)) > _comment_count(text):
+        return None  # torch.log(1 + x  # comment\n): the comment would go with the call
     return fixes.replace(render, node, text, applicability, f"use {_one_line(text, 80)}", imports)
+
+
+def _comment_count(text: str) -> int:
+    """How many comments ``text`` (an expression, possibly over several lines) contains."""
+    if "#" not in text:
+        return 0
+    try:
+        return sum(t.type == tokenize.COMMENT
+                   for t in tokenize.generate_tokens(io.StringIO(f"(\n{text}\n)").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text.count("#")  # cannot tell comments from strings: assume the worst
 
 
 def receiver_end(render: Renderer, attribute: ast.Attribute) -> Position | None:

@@ -7,6 +7,8 @@ which overflows to inf / inf = NaN as soon as a score exceeds about 88.
 
 from __future__ import annotations
 
+import ast
+
 from . import Checker, Report
 from .logexp_support import (
     argument_text, axis_arguments, axis_keyword, call_text, expression_text, fix_call, framework_of,
@@ -96,6 +98,8 @@ class Check(Checker):
         else:
             if not (is_literal_true(keepdim) or _is_zero(total.args.get("axis"))):
                 return None
+            if isinstance(axis, (ast.Tuple, ast.List)) and framework not in ("jax", "numpy"):
+                return None  # torch.softmax and tf.nn.softmax take one dim; jax.nn and scipy take several
             rest = rest[:1]
             if not rest[0].startswith(f"{axis_keyword(framework)}=") and "=" in rest[0].split("(")[0]:
                 return None
