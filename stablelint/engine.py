@@ -30,13 +30,14 @@ from .rulebook import CompiledRule, RuleSet
 from .source import SourceProblem, parse
 from .suppression import ALL, LineSuppressions, file_suppression
 from .values import Value
+from .words import contains_word
 
 PARSE_RULE = "SL000"
 # Signs that a file takes part in training: models, optimizers, autodiff. Code without any
 # (data preprocessing, feature extraction, metrics) has no gradient to turn into NaN.
 # Plain substrings, and words that must not be the tail of a longer name (``loss`` but not
 # ``gloss``; with True, not its head either: not ``losses``).  A regular expression with these
-# as alternatives costs over a millisecond per file, ten times what the searches below do.
+# as alternatives costs over a millisecond per file, ten times what these searches do.
 _TRAINING_TEXT = (
     "nn.Module", ".backward(", "GradientTape", "value_and_grad", "torch.autograd", "optimizer.", "optimizers.",
     "keras.Model", "layers.Layer", "linen", "Parameter(", "requires_grad", "training_step", "jax.jvp", "jax.vjp",
@@ -50,23 +51,9 @@ _TRAINING_WORDS = (
 
 def takes_part_in_training(text: str) -> bool:
     return (any(needle in text for needle in _TRAINING_TEXT)
-            or any(_has_word(text, word, whole) for word, whole in _TRAINING_WORDS))
+            or any(contains_word(text, word, whole=whole) for word, whole in _TRAINING_WORDS))
 
 
-def _has_word(text: str, word: str, whole: bool) -> bool:
-    """``word`` in ``text`` not preceded by a name character (nor followed by one, when ``whole``)."""
-    start = text.find(word)
-    while start != -1:
-        if start == 0 or not _is_name_char(text[start - 1]):
-            end = start + len(word)
-            if not whole or end == len(text) or not _is_name_char(text[end]):
-                return True
-        start = text.find(word, start + 1)
-    return False
-
-
-def _is_name_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
 # The parser and the analysis both recurse along the syntax tree; deeply nested or
 # very long expressions (generated code) overflow the default C stack and crash
 # the process.  Each file is therefore handled on a thread

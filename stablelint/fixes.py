@@ -93,7 +93,7 @@ def replace(render: Renderer, node: ast.AST, text: str, applicability: str, desc
     none: ``700 * (np.exp(m) - 1)`` becomes ``700 * np.expm1(m)``, not ``700 * (np.expm1(m))``.
     """
     start, end = render.source.start(node), render.source.end(node)
-    if _atomic_text(text) and _grouped(render, node):
+    if _grouped(render, node) and _atomic_text(text):
         start, end = Position(start.line, start.column - 1), Position(end.line, end.column + 1)
     edit = Edit(start, end, text)
     return Fix((edit,), applicability, description, imports)  # type: ignore[arg-type]

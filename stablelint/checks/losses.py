@@ -367,11 +367,26 @@ def parent_of(root: ast.AST, node: ast.AST) -> ast.AST | None:
 def enclosing_scope(module: ast.Module, node: ast.AST) -> ast.AST:
     """The innermost function (or lambda) whose body holds ``node``; the module when none."""
     found: ast.AST = module
-    for candidate in ast.walk(module):
+    for candidate in _functions(module):
         if isinstance(candidate, FUNCTION_NODES) and candidate is not node and inside(node, candidate):
             if found is module or inside(candidate, found):
                 found = candidate
     return found
+
+
+# The functions of the module last asked about: walking the whole module for every question made
+# large files quadratic (a 2,000-line file spent most of its time here).
+_last_functions: tuple[ast.Module | None, list[ast.AST]] = (None, [])
+
+
+def _functions(module: ast.Module) -> list[ast.AST]:
+    global _last_functions
+    cached, functions = _last_functions
+    if cached is not module:
+        functions = [node for node in ast.walk(module) if isinstance(node, FUNCTION_NODES)]
+        _last_functions = (module, functions)
+        _name_indexes.clear()  # every question about names starts with this one: the trees of earlier files go
+    return functions
 
 
 @dataclass
@@ -383,21 +398,55 @@ class NameUse:
 
 def name_use(scope: ast.AST, name: str) -> NameUse:
     """Every binding and read of ``name`` in ``scope``, nested functions included (conservative)."""
-    use = NameUse([], [], False)
+    found = _scope_index(scope).names.get(name)
+    return NameUse(list(found.bindings), list(found.loads), found.declared) if found else NameUse([], [], False)
+
+
+# Each scope is walked once for all its names (questions come name by name, often about the module);
+# only the scopes of the module ``_functions`` last saw are kept.
+@dataclass
+class _ScopeIndex:
+    names: dict[str, NameUse]
+    assigns: dict[int, ast.Assign]  # id of the one target of a plain assignment -> the assignment
+
+
+_name_indexes: dict[int, tuple[ast.AST, _ScopeIndex]] = {}
+
+
+def _scope_index(scope: ast.AST) -> _ScopeIndex:
+    cached = _name_indexes.get(id(scope))
+    if cached is not None and cached[0] is scope:
+        return cached[1]
+    index: dict[str, NameUse] = {}
+    assigns: dict[int, ast.Assign] = {}
+
+    def use_of(name: str) -> NameUse:
+        use = index.get(name)
+        if use is None:
+            use = index[name] = NameUse([], [], False)
+        return use
+
     for node in ast.walk(scope):
-        if isinstance(node, ast.Name) and node.id == name:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            assigns.setdefault(id(node.targets[0]), node)
+        if isinstance(node, ast.Name):
+            use = use_of(node.id)
             (use.loads if isinstance(node.ctx, ast.Load) else use.bindings).append(node)
-        elif isinstance(node, ast.arg) and node.arg == name:
-            use.bindings.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            use.bindings.append(node)
+        elif isinstance(node, ast.arg):
+            use_of(node.arg).bindings.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            use_of(node.name).bindings.append(node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            use.bindings.extend(a for a in node.names if (a.asname or a.name.split(".")[0]) == name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            use.declared = True
-        elif isinstance(node, ast.ExceptHandler) and node.name == name:
-            use.bindings.append(node)
-    return use
+            for alias in node.names:
+                use_of(alias.asname or alias.name.split(".")[0]).bindings.append(alias)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                use_of(name).declared = True
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            use_of(node.name).bindings.append(node)
+    found = _ScopeIndex(index, assigns)
+    _name_indexes[id(scope)] = (scope, found)
+    return found
 
 
 def assignment_of(module: ast.Module, name: ast.Name) -> tuple[ast.Assign, NameUse] | None:
@@ -414,11 +463,8 @@ def assignment_of(module: ast.Module, name: ast.Name) -> tuple[ast.Assign, NameU
             return None
     if use.declared or len(use.bindings) != 1:
         return None
-    target = use.bindings[0]
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and node.targets[0] is target:
-            return node, use
-    return None
+    assign = _scope_index(scope).assigns.get(id(use.bindings[0]))
+    return (assign, use) if assign is not None else None
 
 
 def stable(module: ast.Module, expression: ast.AST, at: ast.AST, *, allow_call: ast.AST | None = None) -> bool:

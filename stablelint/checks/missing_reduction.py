@@ -28,6 +28,7 @@ from ..dataflow import ClassInfo, Context, FunctionInfo
 from ..diagnostic import Edit, Fix, Position
 from ..render import Renderer
 from ..values import CONST, FUNCTION, OP, PARAM, RESULT, TUPLE, Value
+from ..words import occurrences
 from . import Checker, Report
 from .reduction_size import ELEMENTWISE, PER_SAMPLE, SCALAR, Size, Sizer, is_reduction
 from .support import NO_GRADIENT_FRAMEWORKS, array_framework
@@ -260,12 +261,10 @@ def _used_in_file(info: FunctionInfo, code: str) -> bool:
 def _references(info: FunctionInfo, code: str) -> int:
     """How often the function (or, for ``forward``, its class) is named outside its definition."""
     if info.cls is not None and info.name in CALL_METHODS:
-        name, before = info.cls.name, r"(?<![\w.])"
-    elif info.cls is not None:
-        name, before = info.name, r"(?<![\w])"  # self.compute_loss(...)
-    else:
-        name, before = info.name, r"(?<![\w.])"  # not F.mse_loss
-    return len(re.findall(rf"{before}{re.escape(name)}(?![\w])", code)) - 1
+        return occurrences(code, info.cls.name) - 1
+    if info.cls is not None:
+        return occurrences(code, info.name, after_dot=True) - 1  # self.compute_loss(...)
+    return occurrences(code, info.name) - 1  # not F.mse_loss
 
 
 def _decides_itself(info: FunctionInfo) -> bool:
@@ -406,7 +405,7 @@ def _mean_spelling(render: Renderer, like: list[Value]
         return function if function is not None and not function[0].startswith(".") else None
     if function is not None and not function[0].startswith(".") and not function[1]:
         text = render.source.text
-        calls = len(re.findall(rf"(?<![\w.]){re.escape(function[0])}\(", text))
+        calls = occurrences(text, function[0] + "(", whole=False)
         if calls > text.count(".mean(") - calls:
             return function  # a file that writes torch.mean(x) rather than x.mean()
     return ".mean", ()
