@@ -91,6 +91,24 @@ def task_for(path: Path, display: str, config: Config, selector: RuleSelector, *
                 policy=fix_policy(config, unsafe))
 
 
+def force_excluded(path: Path, config: Config) -> bool:
+    """Whether ``config``'s ``exclude`` (or a default exclude) covers ``path``, named explicitly.
+
+    For ``--force-exclude``, as pre-commit and editors name files one by one: the file matches,
+    or a folder it is in, below the configuration's folder, does (``.venv/``, ``legacy/``).
+    """
+    resolved = path.resolve()
+    if config.is_excluded(resolved):
+        return True
+    root = config.root.resolve()
+    for folder in resolved.parents:
+        if folder == root or root not in folder.parents:
+            return False
+        if config.is_excluded(folder):
+            return True
+    return False
+
+
 def config_for(finder: ConfigFinder, path: Path, fallback: Path) -> Config:
     """The configuration of a file that may not exist yet (stdin's name, an unsaved buffer)."""
     where = path if path.exists() else path.parent if path.parent.exists() else fallback
