@@ -1,4 +1,4 @@
-"""Finding the files to lint: folders recursed, excludes and virtualenvs skipped."""
+"""Finding the files to lint (.py, .pyi, .ipynb): folders recursed, excludes and virtualenvs skipped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Iterator
 
 from .config import Config, ConfigFinder
 
-SUFFIXES = (".py", ".pyi")
+SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 @dataclass(frozen=True)

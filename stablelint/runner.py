@@ -6,6 +6,8 @@ reads each file and asks the cache; only the misses go to the workers, which
 lint the bytes they are handed and send back a ``FileResult`` (diagnostics
 only, never the syntax tree), so memory stays flat however many files there
 are.  Results are yielded as they come, in the order of the tasks.
+Notebooks (``.ipynb``) are linted, fixed and written back by ``notebook.lint_notebook``
+with the same per-text lint function.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .cache import Cache, cache_key
 from .diagnostic import Diagnostic, FileError, FileResult, Fix
 from .fixer import ChangedOnDisk, FixPolicy, fix_text, write_back
 from .engine import lint_source, problem_result
+from .notebook import is_notebook, lint_notebook
 from .rulebook import rule_set
 from .source import SourceProblem, decode
 
@@ -49,18 +52,30 @@ class Task:
 
 def lint_bytes(data: bytes, task: Task, path: Path | None = None) -> FileResult:
     rules = rule_set(task.rule_ids, task.extend_rules)
-    try:
-        decoded = decode(data)
-    except SourceProblem as problem:
-        return problem_result(task.display, problem, rules)
+    notebook = is_notebook(task.display) or is_notebook(task.path)
     ignored_ids = frozenset(rule_id for rule_id in rules.ids() if any(rule_id.startswith(c) for c in task.ignore))
 
     def lint(text: str) -> FileResult:
-        result = lint_source(text, task.display, rules, ignore=ignored_ids, keep_source=task.keep_source)
+        result = lint_source(text, task.display, rules, ignore=ignored_ids,
+                             keep_source=task.keep_source and not notebook)
         for diagnostic in result.diagnostics:
             diagnostic.fix = _as_configured(diagnostic, task.policy)
         return result
 
+    if notebook:
+        try:
+            return lint_notebook(data, task.display, lint, mode=task.mode, policy=task.policy, path=path,
+                                 keep_source=task.keep_source,
+                                 problem=lambda p: problem_result(task.display, SourceProblem(p.message, p.line,
+                                                                                             p.column), rules))
+        except RecursionError:
+            result = FileResult(task.display)
+            result.errors.append(FileError(task.display, "internal error: the notebook is nested too deeply"))
+            return result
+    try:
+        decoded = decode(data)
+    except SourceProblem as problem:
+        return problem_result(task.display, problem, rules)
     try:
         if task.mode == "check":
             return lint(decoded.text)

@@ -1,4 +1,7 @@
-"""Full output: each finding with its source line, a caret underline, the rule name and fix help."""
+"""Full output: each finding with its source line, a caret underline, the rule name and fix help.
+
+In a notebook the line shown is the line of the finding's cell (positions count within the cell).
+"""
 
 from __future__ import annotations
 
@@ -37,19 +40,29 @@ def snippet(diagnostic: Diagnostic, lines: list[str], name: str, *, color: bool)
     ]
 
 
+def _lines_of(source: str, cell: int | None) -> list[str]:
+    """The lines the finding's positions count in: the file's, or (in a notebook) its cell's."""
+    if cell is None:
+        return source_lines(source)
+    from ..notebook import cell_sources
+
+    cells = cell_sources(source)
+    return source_lines(cells[cell - 1]) if cells is not None and 0 < cell <= len(cells) else []
+
+
 def write(pairs: list[tuple[Diagnostic, str | None]], rules: dict[str, Rule], out: TextIO, *,
           color: bool = False) -> None:
     """`pairs` holds each finding with its file's source text (None when unavailable)."""
-    split: dict[int, list[str]] = {}
+    split: dict[tuple[int, int | None], list[str]] = {}
     for diagnostic, source in pairs:
         out.write(header(diagnostic, color=color) + "\n")
         if source is not None:
-            if id(source) not in split:
-                split[id(source)] = source_lines(source)
-            lines = split[id(source)]
+            key = (id(source), diagnostic.cell)
+            if key not in split:
+                split[key] = _lines_of(source, diagnostic.cell)
+            lines = split[key]
             name = rule_name(diagnostic, rules) or diagnostic.code
-            # Notebook positions are relative to a cell, not to the file text: no snippet there.
-            body = [] if diagnostic.cell is not None else snippet(diagnostic, lines, name, color=color)
+            body = snippet(diagnostic, lines, name, color=color)
             if diagnostic.fix is not None:
                 fix = diagnostic.fix
                 help_text = fix.description or "a fix is available"
