@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -17,7 +18,7 @@ from .discovery import MissingPath, iter_files
 from .output import FORMATS, ReportStream
 from .progress import Progress
 from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
-from .settings import RuleSelector, config_for, task_for
+from .settings import RuleSelector, config_for, force_excluded, task_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 CACHE_DIR = ".stablelint_cache"
@@ -85,11 +86,15 @@ def main() -> None:
               help="Also apply (with --fix/--diff) or offer fixes that change values slightly (eps, clamps).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix: list what was fixed.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply the configured exclude to files named explicitly too (and to --stdin-filename), "
+                   "as pre-commit and editors name every file.")
 def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], statistics: bool, stdin_filename: str | None, config_file: Path | None,
           isolated: bool, jobs: int | None, exit_zero: bool, no_cache: bool, cache_dir: Path | None,
-          progress: bool | None, fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool) -> None:
-    """Lint PATHS (files or folders; default: the current folder; '-' reads stdin).
+          progress: bool | None, fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool,
+          force_exclude: bool) -> None:
+    """Lint PATHS (Python files, Jupyter notebooks or folders; default: the current folder; '-' reads stdin).
 
     With --fix, fixable findings are fixed in place (safe fixes only, unless
     --unsafe-fixes); with --diff, the fixes are shown and nothing is written.
@@ -110,13 +115,14 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
         if paths == (Path("-"),):
             selector.check_command_line()
             results: Iterable[FileResult] = [_lint_stdin(stdin_filename, finder, selector, keep_source, cwd, mode,
-                                                         unsafe_fixes)]
+                                                         unsafe_fixes, force_exclude)]
             reporter = Progress(False)
             cache = None
         else:
             if Path("-") in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
-            tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd, mode, unsafe_fixes)
+            tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd, mode, unsafe_fixes,
+                           force_exclude)
             selector.check_command_line()
             warm(tasks)
             cache = None if no_cache or mode != "check" else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
@@ -210,19 +216,23 @@ def _extra_rules(code: str, selector: RuleSelector) -> dict[str, Rule]:
 
 
 def _tasks(paths: list[Path], finder: ConfigFinder, selector: RuleSelector, keep_source: bool, cwd: Path,
-           mode: str = "check", unsafe: bool = False) -> list[Task]:
+           mode: str = "check", unsafe: bool = False, force_exclude: bool = False) -> list[Task]:
     tasks = [task_for(source.path, display_path(source.path, cwd), source.config, selector, mode=mode,
                       unsafe=unsafe, keep_source=keep_source)
-             for source in iter_files(paths, finder)]
+             for source in iter_files(paths, finder)
+             if not (force_exclude and force_excluded(source.path, source.config))]
     tasks.sort(key=lambda task: task.display)  # output order: results stream back in this order
     return tasks
 
 
 def _lint_stdin(stdin_filename: str | None, finder: ConfigFinder, selector: RuleSelector, keep_source: bool,
-                cwd: Path, mode: str = "check", unsafe: bool = False) -> FileResult:
+                cwd: Path, mode: str = "check", unsafe: bool = False, force_exclude: bool = False) -> FileResult:
     where = Path(stdin_filename) if stdin_filename else cwd / "stdin.py"
-    task = task_for(where, stdin_filename or "-", config_for(finder, where, cwd), selector, read_from="-",
+    config = config_for(finder, where, cwd)
+    task = task_for(where, stdin_filename or "-", config, selector, read_from="-",
                     mode=mode, unsafe=unsafe, keep_source=keep_source)
+    if force_exclude and stdin_filename and force_excluded(where, config):
+        task = replace(task, rule_ids=())  # excluded: no findings, and --fix hands the text back unchanged
     return lint_bytes(sys.stdin.buffer.read(), task)
 
 
@@ -250,6 +260,20 @@ def rules_command(output_format: str) -> None:
 
     catalog = _catalog_or_fail()
     click.echo(rules_json(catalog) if output_format == "json" else rules_table(catalog))
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout, for editors (diagnostics, quick fixes, hover)."""
+    from .server import MISSING, SERVER_PACKAGES
+
+    try:
+        from .server.server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in SERVER_PACKAGES:
+            raise
+        _fail(f"{MISSING} (missing module: {exc.name})")
+    serve()
 
 
 def _catalog_or_fail() -> dict[str, Rule]:
