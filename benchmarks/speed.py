@@ -12,7 +12,8 @@ times in one run, with the median of several repetitions:
   PATH, or in the virtualenv benchmarks/.cache/tools: `python -m venv
   benchmarks/.cache/tools && benchmarks/.cache/tools/bin/pip install torchfix
   fixit flake8 ruff`; TorchFix pins an old libcst, so keep it out of
-  stablelint's environment).  The slow ones run once.
+  stablelint's environment).  The slow ones (flake8, TorchFix, Fixit) run once, on timm only
+  unless --slow-packages says otherwise.
 
 It prints the times, the ratios measured in the same run (stablelint cold /
 libcst floor, TorchFix / stablelint, stablelint warm / ruff) and the peak
@@ -88,55 +89,68 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--packages", nargs="+", default=["timm", "transformers"])
     parser.add_argument("--jobs", type=int, default=None, help="stablelint --jobs (default: all cores)")
-    parser.add_argument("--skip-slow", action="store_true", help="do not run TorchFix and Fixit")
+    parser.add_argument("--skip-slow", action="store_true", help="do not run flake8, TorchFix and Fixit")
     parser.add_argument("--slow-packages", nargs="*", default=["timm"],
-                        help="packages TorchFix and Fixit run on (default: timm; they take minutes)")
+                        help="packages flake8, TorchFix and Fixit run on (default: timm; they take minutes)")
     args = parser.parse_args()
     base = [sys.executable, "-m", "stablelint", "check", "--statistics", "--isolated", "--no-progress"]
     if args.jobs:
         base += ["--jobs", str(args.jobs)]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    for package in args.packages:
-        root = fetch(package)
-        files = python_files(root)
-        lines = sum(p.read_bytes().count(b"\n") for p in files)
-        print(f"\n{package}: {len(files)} files, {lines:,} lines ({root})")
-        peak = 0
-
-        def run(argv: list[str]) -> float:
-            nonlocal peak
-            elapsed, rss = timed(argv)
-            peak = max(peak, rss)
-            return elapsed
-
-        with tempfile.TemporaryDirectory() as cache_dir:
-            cold = median(lambda: run([*base, "--no-cache", str(root)]), args.repeat)
-            warm_cmd = [*base, "--cache-dir", cache_dir, str(root)]
-            run(warm_cmd)  # prime
-            warm = median(lambda: run(warm_cmd), args.repeat)
-        ast_floor = median(lambda: floor("ast", files), args.repeat)
-        cst_floor = median(lambda: floor("libcst", files), 1)
-        rows = [("stablelint cold (all rules)", cold), ("stablelint warm (cache)", warm),
-                ("ast.parse floor, 1 process", ast_floor), ("libcst parse floor, 1 process", cst_floor)]
-        others = [("ruff", ["check", "--no-cache", "--exit-zero", "--isolated"], args.repeat),
-                  ("flake8", ["--exit-zero", "--select", "E,F,W,C90"], args.repeat)]
-        if not args.skip_slow and package in args.slow_packages:
-            others += [("torchfix", [], 1), ("fixit", ["lint"], 1)]
-        for name, options, repeat in others:
-            path = tool(name)
-            if path:
-                rows.append((name, median(lambda path=path, options=options: timed([path, *options, str(root)],
-                                                                                    ok=(0, 1))[0], repeat)))
-        for name, seconds in rows:
-            print(f"  {name:<34} {seconds:8.2f} s")
-        times = dict(rows)
-        print(f"  stablelint cold / libcst floor     {cold / cst_floor:8.2f}x")
-        if "torchfix" in times:
-            print(f"  TorchFix / stablelint cold         {times['torchfix'] / cold:8.1f}x")
-        if "ruff" in times:
-            print(f"  stablelint warm / ruff             {warm / times['ruff']:8.1f}x")
-        print(f"  peak RSS (largest process)         {peak / 1024:8.0f} MiB")
+    scratch = Path(tempfile.mkdtemp(prefix="stablelint-speed-"))
+    try:
+        for package in args.packages:
+            # A copy outside any git work tree: Fixit (and anything else honouring .gitignore) would
+            # otherwise skip the files, which live in a gitignored cache, and time an empty run.
+            root = scratch / package
+            shutil.copytree(fetch(package), root)
+            bench_package(package, root, base, args)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def bench_package(package: str, root: Path, base: list[str], args: argparse.Namespace) -> None:
+    files = python_files(root)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    print(f"\n{package}: {len(files)} files, {lines:,} lines ({root})")
+    peak = 0
+
+    def run(argv: list[str]) -> float:
+        nonlocal peak
+        elapsed, rss = timed(argv)
+        peak = max(peak, rss)
+        return elapsed
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cold = median(lambda: run([*base, "--no-cache", str(root)]), args.repeat)
+        warm_cmd = [*base, "--cache-dir", cache_dir, str(root)]
+        run(warm_cmd)  # prime
+        warm = median(lambda: run(warm_cmd), args.repeat)
+    ast_floor = median(lambda: floor("ast", files), args.repeat)
+    cst_floor = median(lambda: floor("libcst", files), 1)
+    rows = [("stablelint cold (all rules)", cold), ("stablelint warm (cache)", warm),
+            ("ast.parse floor, 1 process", ast_floor), ("libcst parse floor, 1 process", cst_floor)]
+    others = [("ruff", ["check", "--no-cache", "--exit-zero", "--isolated"], args.repeat)]
+    if not args.skip_slow and package in args.slow_packages:
+        others += [("flake8", ["--exit-zero", "--select", "E,F,W,C90"], 1), ("torchfix", [], 1),
+                   ("fixit", ["lint"], 1)]
+    for name, options, repeat in others:
+        path = tool(name)
+        if path:
+            rows.append((name, median(lambda path=path, options=options: timed([path, *options, str(root)],
+                                                                                ok=(0, 1))[0], repeat)))
+    for name, seconds in rows:
+        print(f"  {name:<34} {seconds:8.2f} s")
+    times = dict(rows)
+    print(f"  stablelint cold / libcst floor     {cold / cst_floor:8.2f}x")
+    if "torchfix" in times:
+        print(f"  TorchFix / stablelint cold         {times['torchfix'] / cold:8.1f}x")
+    if "fixit" in times:
+        print(f"  Fixit / stablelint cold            {times['fixit'] / cold:8.1f}x")
+    if "ruff" in times:
+        print(f"  stablelint warm / ruff             {warm / times['ruff']:8.1f}x")
+    print(f"  peak RSS (largest process)         {peak / 1024:8.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from .diagnostic import FileResult
 from .discovery import MissingPath, iter_files
 from .output import FORMATS, ReportStream
 from .progress import Progress
-from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, warm
+from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks
 from .settings import RuleSelector, config_for, force_excluded, task_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -124,7 +124,6 @@ def check(paths: tuple[Path, ...], output_format: str, select: tuple[str, ...], 
             tasks = _tasks(list(paths) or [Path(".")], finder, selector, keep_source, cwd, mode, unsafe_fixes,
                            force_exclude)
             selector.check_command_line()
-            warm(tasks)
             cache = None if no_cache or mode != "check" else Cache(cache_dir or cwd / CACHE_DIR, fingerprint(
                 sorted({d for t in tasks for d in t.extend_rules})))
             reporter = Progress.for_terminal(progress)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# The rule that reports a file that cannot be decoded or parsed.
+PARSE_RULE = "SL000"
+
 Applicability = Literal["safe", "unsafe"]
 
 

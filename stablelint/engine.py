@@ -23,7 +23,7 @@ import ast
 
 from .checks import Report
 from .dataflow import Analyzer, Context
-from .diagnostic import Diagnostic, FileError, FileResult, Fix, Position
+from .diagnostic import PARSE_RULE, Diagnostic, FileError, FileResult, Fix, Position
 from .positions import SourceText
 from .render import Renderer
 from .rulebook import CompiledRule, RuleSet
@@ -32,7 +32,6 @@ from .suppression import ALL, LineSuppressions, file_suppression
 from .values import Value
 from .words import contains_word
 
-PARSE_RULE = "SL000"
 # Signs that a file takes part in training: models, optimizers, autodiff. Code without any
 # (data preprocessing, feature extraction, metrics) has no gradient to turn into NaN.
 # Plain substrings, and words that must not be the tail of a longer name (``loss`` but not

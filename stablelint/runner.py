@@ -23,9 +23,6 @@ from typing import Callable, Iterable, Iterator
 from .cache import Cache, cache_key
 from .diagnostic import Diagnostic, FileError, FileResult, Fix
 from .fixer import ChangedOnDisk, FixPolicy, fix_text, write_back
-from .engine import lint_source, problem_result
-from .notebook import is_notebook, lint_notebook
-from .rulebook import rule_set
 from .source import SourceProblem, decode
 
 # Below this many files the pool's start-up costs more than it saves.
@@ -51,6 +48,11 @@ class Task:
 
 
 def lint_bytes(data: bytes, task: Task, path: Path | None = None) -> FileResult:
+    # Imported here: a run the cache answers entirely never loads the engine and the rules.
+    from .engine import lint_source, problem_result
+    from .notebook import is_notebook, lint_notebook
+    from .rulebook import rule_set
+
     rules = rule_set(task.rule_ids, task.extend_rules)
     notebook = is_notebook(task.display) or is_notebook(task.path)
     ignored_ids = frozenset(rule_id for rule_id in rules.ids() if any(rule_id.startswith(c) for c in task.ignore))
@@ -201,6 +203,7 @@ def _lint_all(items: list[tuple[Task, str | None]], jobs: int) -> Iterator[tuple
         for item in items:
             yield _lint_missed(item)
         return
+    warm(task for task, _ in items)  # only now: a run the cache answers entirely needs no rules
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     chunksize = max(1, min(8, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
@@ -230,5 +233,7 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def warm(tasks: Iterable[Task]) -> None:
     """Compile rule sets before forking so workers inherit them."""
+    from .rulebook import rule_set
+
     for key in {(t.rule_ids, t.extend_rules) for t in tasks}:
         rule_set(*key)

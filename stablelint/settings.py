@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .catalog import CatalogError, Rule, load_catalog
 from .config import Config, ConfigError, ConfigFinder, Selection, check_codes, resolve_selection
-from .engine import PARSE_RULE
+from .diagnostic import PARSE_RULE
 from .fixer import FixPolicy
 from .runner import Task
 

@@ -12,7 +12,7 @@ from typing import Callable
 from lsprotocol import types
 
 from ..diagnostic import Diagnostic, Position
-from ..engine import PARSE_RULE
+from ..diagnostic import PARSE_RULE
 from ..fixer import apply_fixes, parses
 from ..suppression import LineSuppressions
 from .convert import overlaps, split_lines, text_edits, to_lsp_range
