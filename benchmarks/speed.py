@@ -17,7 +17,9 @@ times in one run, with the median of several repetitions:
 
 It prints the times, the ratios measured in the same run (stablelint cold /
 libcst floor, TorchFix / stablelint, stablelint warm / ruff) and the peak
-memory (largest resident set of any stablelint process).  Usage:
+memory (largest resident set of any stablelint process).  A slow tool's ratio
+is taken against stablelint cold timed just before and just after it, so that
+a shared machine's drift over its minutes of running affects both sides.  Usage:
 
     python benchmarks/speed.py [--repeat 3] [--packages timm transformers] [--jobs N] [--skip-slow]
 """
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import tempfile
@@ -40,15 +41,21 @@ from sources import fetch, python_files  # noqa: E402
 
 
 def timed(argv: list[str], cwd: Path | None = None, ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
-    """Wall seconds of a command and the largest resident set (KiB) of any process it ran."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds of a command and the largest resident set (KiB) of it or any process it waited for.
+
+    ``wait4`` gives this one command's usage; the process-wide RUSAGE_CHILDREN would report the
+    largest child ever run, another tool's included.
+    """
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss
 
 
 def floor(kind: str, files: list[Path]) -> float:
@@ -97,6 +104,13 @@ def main() -> int:
     if args.jobs:
         base += ["--jobs", str(args.jobs)]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    # Byte-compile stablelint as `pip install` does for a wheel: an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would otherwise compile every module from source on every run.
+    import compileall
+
+    import stablelint
+
+    compileall.compile_dir(Path(stablelint.__file__).parent, quiet=1)
     scratch = Path(tempfile.mkdtemp(prefix="stablelint-speed-"))
     try:
         for package in args.packages:
@@ -135,19 +149,26 @@ def bench_package(package: str, root: Path, base: list[str], args: argparse.Name
     if not args.skip_slow and package in args.slow_packages:
         others += [("flake8", ["--exit-zero", "--select", "E,F,W,C90"], 1), ("torchfix", [], 1),
                    ("fixit", ["lint"], 1)]
+    # A slow tool runs for minutes, long enough for a shared machine's speed to drift: its ratio is
+    # taken against stablelint cold timed right before and right after it (the mean of the two).
+    beside: dict[str, float] = {}
     for name, options, repeat in others:
         path = tool(name)
         if path:
+            slow = repeat == 1 and name != "ruff"
+            before = run([*base, "--no-cache", str(root)]) if slow else 0.0
             rows.append((name, median(lambda path=path, options=options: timed([path, *options, str(root)],
                                                                                 ok=(0, 1))[0], repeat)))
+            if slow:
+                beside[name] = (before + run([*base, "--no-cache", str(root)])) / 2
     for name, seconds in rows:
         print(f"  {name:<34} {seconds:8.2f} s")
     times = dict(rows)
     print(f"  stablelint cold / libcst floor     {cold / cst_floor:8.2f}x")
-    if "torchfix" in times:
-        print(f"  TorchFix / stablelint cold         {times['torchfix'] / cold:8.1f}x")
-    if "fixit" in times:
-        print(f"  Fixit / stablelint cold            {times['fixit'] / cold:8.1f}x")
+    for name, label in (("torchfix", "TorchFix"), ("fixit", "Fixit"), ("flake8", "flake8")):
+        if name in times:
+            print(f"  {label + ' / stablelint cold':<34} {times[name] / beside[name]:8.1f}x"
+                  f"   (stablelint {beside[name]:.2f} s around it)")
     if "ruff" in times:
         print(f"  stablelint warm / ruff             {warm / times['ruff']:8.1f}x")
     print(f"  peak RSS (largest process)         {peak / 1024:8.0f} MiB")
