@@ -118,8 +118,10 @@ async def latest(client: LanguageClient, uri: str, version: int, push: bool, pub
 
 def engine_alone(text: str, runs: int) -> list[float]:
     """The same edits linted in-process, as the server's lint thread does."""
+    from stablelint.runner import tune_collector
     from stablelint.server.linting import Linter, Snapshot
 
+    tune_collector()  # as `stablelint server` does
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big_model.py"
         linter = Linter(Path(folder))

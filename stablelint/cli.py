@@ -1,4 +1,4 @@
-"""The ``stablelint`` command line: check, rule, rules."""
+"""The ``stablelint`` command line: check, rule, rules, server."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .diagnostic import FileResult
 from .discovery import MissingPath, iter_files
 from .output import FORMATS, ReportStream
 from .progress import Progress
-from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks
+from .runner import Task, default_jobs, display_path, lint_bytes, run_tasks, tune_collector
 from .settings import RuleSelector, config_for, force_excluded, task_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -56,6 +56,7 @@ def main() -> None:
       stablelint rules                   list every rule
       stablelint rule SL101              explain one rule
     """
+    tune_collector()  # our own process (and its pool workers, or the language server)
 
 
 @main.command()

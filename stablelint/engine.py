@@ -62,6 +62,7 @@ _RECURSION_LIMIT = 60_000
 T = TypeVar("T")
 
 
+
 def on_big_stack(fn: Callable[..., T], *args, **kwargs) -> T:
     """Run ``fn`` on this process's big-stack thread; re-raise what it raises.
 

@@ -12,6 +12,7 @@ with the same per-text lint function.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -45,6 +46,17 @@ class Task:
         """What, besides the file's bytes, its result depends on (for the cache key)."""
         return (f"{','.join(self.rule_ids)}|{','.join(sorted(self.ignore))}|{','.join(self.extend_rules)}|"
                 f"{self.policy}")
+
+
+def tune_collector() -> None:
+    """Collect garbage less often, for a process that is ours (the CLI, its workers, the server).
+
+    The analysis makes many small short-lived objects beside a syntax tree that lives as long as
+    the file's analysis; collecting the young generation every 700 allocations rescans them for
+    nothing (a tenth of the time on a large file). Not for the flake8 plugin: flake8's process is
+    not ours to tune.
+    """
+    gc.set_threshold(20_000, 50, 100)
 
 
 def lint_bytes(data: bytes, task: Task, path: Path | None = None) -> FileResult:
