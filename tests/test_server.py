@@ -399,6 +399,16 @@ async def test_pyproject_configuration_applies(client: LanguageClient, tmp_path:
     assert codes(await published(client, uri, 1)) == ["SL101", "SL201"]
 
 
+async def test_files_the_configuration_excludes_get_no_diagnostics(client: LanguageClient, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.stablelint]\nexclude = ["vendored/"]\n')
+    (tmp_path / "vendored").mkdir()
+    await start(client, tmp_path)
+    excluded = open_file(client, tmp_path / "vendored" / "model.py", BUGGY)
+    kept = open_file(client, tmp_path / "model.py", BUGGY)
+    assert codes(await published(client, kept, 1)) == ["SL101", "SL201", "SL503"]
+    assert codes(await published(client, excluded, 1)) == []
+
+
 async def test_workspace_configuration_and_its_changes(client: LanguageClient, tmp_path: Path):
     await start(client, tmp_path, settings={"ignore": ["SL2"], "unsafeFixes": True})
     uri = open_file(client, tmp_path / "model.py", BUGGY)

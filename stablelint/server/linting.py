@@ -16,7 +16,7 @@ from ..catalog import Rule
 from ..config import ConfigError, ConfigFinder, check_codes
 from ..diagnostic import FileResult
 from ..runner import lint_bytes
-from ..settings import RuleSelector, config_for, task_for
+from ..settings import RuleSelector, config_for, force_excluded, task_for
 from .options import EditorSettings
 
 
@@ -68,7 +68,8 @@ class Linter:
                 check_codes(codes, catalog, "editor settings", f"stablelint.{key}")
         except ConfigError as exc:
             return Linted(snapshot, self.generation, FileResult(display), problem=str(exc))
-        if not self.settings.enable:
+        if not self.settings.enable or (snapshot.path is not None and force_excluded(snapshot.path, config)):
+            # off, or a file the configuration excludes (a vendored copy, a virtualenv): as `--force-exclude`
             return Linted(snapshot, self.generation, FileResult(display), catalog)
         task = task_for(path, display, config, self._selector, read_from="-", mode=mode, unsafe=unsafe)
         result = lint_bytes(source_bytes(snapshot.text), task)
