@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ast
 import keyword
+from typing import Callable, Iterable
 
 from .diagnostic import Edit, Fix, Position
 from .render import Renderer, applied
-from .values import OP, Value
+from .values import OP, SYMBOL, Value
 
 # Expressions that can take a method call or an operator without parentheses.
 ATOMIC = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict,
@@ -64,20 +65,36 @@ def spelled(render: Renderer, op: str, like: list[Value], *, scalar: bool = Fals
 def _imported_by_name(render: Renderer, op: str, like: list[Value]
                       ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
     """``from scipy.special import softmax`` in the file: write ``log_softmax`` and import it the same way."""
+
+    def same_module(module: str) -> list[str]:
+        candidate = render.table.lookup(f"{module}.{op}")
+        return [candidate.qualname] if candidate is not None and candidate.op == op and candidate.kind == "function" \
+            else []
+
+    return imported_like(render, like, same_module)
+
+
+def imported_like(render: Renderer, like: list[Value], candidates: Callable[[str], Iterable[str]]
+                  ) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | None:
+    """A function to call by its bare name, because the file imports its neighbours that way.
+
+    For each call in ``like`` written as a bare name (``expit(x)`` after ``from scipy.special
+    import expit``), ``candidates(module)`` names the qualified functions of that call's module
+    that would do; the first whose name the file already binds to it, or leaves free, is the
+    answer, with the ``from module import name`` it needs (none when it is already imported).
+    """
     for value in like:
-        spelling = value.spelling
         node = value.node
-        if (value.kind != OP or spelling is None or spelling.kind != "function" or value.method
-                or not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name)):
+        if (value.kind != OP or value.spelling is None or value.method or not isinstance(node, ast.Call)
+                or not isinstance(node.func, ast.Name)):
             continue
-        candidate = render.table.lookup(f"{spelling.module}.{op}")
-        if candidate is None or candidate.op != op or candidate.kind != "function":
-            continue
-        bound = render.module_scope.vars.get(candidate.attr)
-        if bound is not None and bound.qualname and render.table.normalize(bound.qualname) == candidate.qualname:
-            return candidate.attr, ()
-        if bound is None:
-            return candidate.attr, ((candidate.module, candidate.attr, None),)
+        for qualname in candidates(render.table.normalize(value.spelling.module)):
+            owner, _, attr = qualname.rpartition(".")
+            bound = render.module_scope.vars.get(attr)
+            if bound is None:
+                return attr, ((owner, attr, None),)
+            if bound.kind == SYMBOL and bound.qualname and render.table.normalize(bound.qualname) == qualname:
+                return attr, ()
     return None
 
 

@@ -875,22 +875,8 @@ IMPORTED_BY_PACKAGE = ("jax.nn",)
 def _imported_by_name(render: Renderer, op: str, like: list[Value], framework: str
                       ) -> tuple[str, Imports] | None:
     """``from scipy.special import expit`` in the file: write ``log_expit`` and import it the same way."""
-    for value in like:
-        node = value.node
-        if (value.kind != OP or value.spelling is None or value.method or not isinstance(node, ast.Call)
-                or not isinstance(node.func, ast.Name)):
-            continue
-        module = render.table.normalize(value.spelling.module)
-        for qualname in PREFERRED.get(op, {}).get(framework, ()):
-            owner, _, attr = qualname.rpartition(".")
-            if owner != module:
-                continue
-            bound = render.module_scope.vars.get(attr)
-            if bound is None:
-                return attr, ((owner, attr, None),)
-            if bound.kind == SYMBOL and bound.qualname and render.table.normalize(bound.qualname) == qualname:
-                return attr, ()
-    return None
+    preferred = PREFERRED.get(op, {}).get(framework, ())
+    return fixes.imported_like(render, like, lambda module: [q for q in preferred if q.rpartition(".")[0] == module])
 
 
 def fix_call(render: Renderer, op: str, like: list[Value], subject: str, rest: list[str] | tuple[str, ...] = (),
