@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable
 
 from . import __version__
+from .atomic import atomic_write
 from .diagnostic import Diagnostic, Edit, FileResult, Fix, Position
 
 FORMAT = 2
@@ -74,17 +74,7 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._tag()
             payload = json.dumps({"key": key, "result": _result_to(result)}, separators=(",", ":"))
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(payload)
-                os.replace(temporary, path)
-            except BaseException:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
-                raise
+            atomic_write(path, payload.encode("utf-8"), prefix=".tmp-", suffix=".json")
             self.written += 1
         except OSError:
             pass  # a read-only or full disk must not fail the lint

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import ast
 import codecs
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .atomic import atomic_write
 from .diagnostic import Diagnostic, Edit, FileError, FileResult, Fix, Position
 from .positions import SourceText
 
@@ -215,19 +214,7 @@ def write_back(path: Path, original: bytes, text: str, encoding: str, bom: bool)
         raise ChangedOnDisk(f"{path}: changed on disk while stablelint was fixing it; not overwritten")
     codec = "utf-8" if encoding in ("utf-8-sig", "utf-8") else encoding
     data = (codecs.BOM_UTF8 if bom else b"") + text.encode(codec)
-    mode = path.stat().st_mode
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".stablelint-tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, data, prefix=f".{path.name}.", suffix=".stablelint-tmp", mode=path.stat().st_mode)
 
 
 def edit_for(source: SourceText, node: ast.AST, replacement: str) -> Edit:
