@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from . import Report
 from .logexp_support import (
-    RewriteCheck, argument_text, call_text, expression_text, fix_call, is_constant, is_integer, only_arguments,
-    operand_text, origin_note, receiver_text, replace_fix, site, unwrap, value_at_defaults,
+    RewriteCheck, argument_text, call_text, expression_text, fix_call, may_be_small, only_arguments,
+    operand_text, origin_note, receiver_text, replace_fix, site, unwrap,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -21,8 +21,6 @@ from ..render import Renderer
 from ..values import CONST, Value
 
 ROUNDING_OPS = ("round", "floor", "ceil", "trunc", "rint")
-# |x| at the defaults from which exp(x) - 1 loses less than a bit
-NOT_SMALL = 0.5
 
 
 class Check(RewriteCheck):
@@ -52,11 +50,7 @@ class Check(RewriteCheck):
                 report(node, message, fix=fix)
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
-        x = match.bindings["X"]
-        if is_constant(x, context) or is_integer(x, context):
-            return False
-        at_defaults = value_at_defaults(x, context)
-        return at_defaults is None or abs(at_defaults) < NOT_SMALL
+        return may_be_small(match.bindings["X"], context)
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         exp = match.bindings["E"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .logexp_support import (
-    RewriteCheck, argument_text, call_text, fix_call, is_constant, is_integer, only_arguments, operand_short,
-    operand_text, receiver_text, replace_fix, site, value_at_defaults,
+    RewriteCheck, argument_text, call_text, fix_call, may_be_small, only_arguments, operand_short,
+    operand_text, receiver_text, replace_fix, site,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -12,21 +12,13 @@ from ..patterns import Match
 from ..render import Renderer
 from ..values import Value
 
-# |x| at the defaults from which log(1 + x) loses less than a bit
-NOT_SMALL = 0.5
 
 
 class Check(RewriteCheck):
     patterns = (("log", "log(($S := 1 + $X))"),)
 
     def accept(self, variant: str, match: Match, value: Value, context: Context) -> bool:
-        x = match.bindings["X"]
-        # Counts and sizes (log(1 + len(v)), log(1 + n_steps)) are never tiny: nothing to lose.
-        if is_constant(x, context) or is_integer(x, context):
-            return False
-        # log(1 + gamma) with gamma=2.0: configuration arithmetic, not small at its defaults
-        at_defaults = value_at_defaults(x, context)
-        return at_defaults is None or abs(at_defaults) < NOT_SMALL
+        return may_be_small(match.bindings["X"], context)
 
     def message(self, variant: str, match: Match, value: Value, render: Renderer, context: Context) -> str:
         total = match.bindings["S"]

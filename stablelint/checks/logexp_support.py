@@ -359,6 +359,22 @@ def _is_integer_identifier(name: str | None) -> bool:
             or lowered.endswith(INTEGER_SUFFIXES))
 
 
+# |x| at the defaults from which log(1 + x) and exp(x) - 1 lose less than a bit
+NOT_SMALL = 0.5
+
+
+def may_be_small(x: Value, context: Context) -> bool:
+    """Whether ``x`` can be tiny next to 1, where log(1 + x) and exp(x) - 1 lose its digits.
+
+    Not a constant, not a count or size (``log(1 + len(v))``, ``n_steps``), and not configuration
+    arithmetic far from 0 at its defaults (``log(1 + gamma)`` with ``gamma=2.0``).
+    """
+    if is_constant(x, context) or is_integer(x, context):
+        return False
+    at_defaults = value_at_defaults(x, context)
+    return at_defaults is None or abs(at_defaults) < NOT_SMALL
+
+
 def value_at_defaults(value: Value | None, context: Context, depth: int = 0) -> float | None:
     """The number ``value`` is when every parameter takes its default, or None.
 
