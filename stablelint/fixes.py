@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from .diagnostic import Edit, Fix, Position
 from .render import Renderer, applied
+from .scopes import inside
 from .values import OP, SYMBOL, Value
 
 # Expressions that can take a method call or an operator without parentheses.
@@ -156,16 +157,9 @@ def _ends_with_keyword(text: str) -> bool:
 
 def within(outer: ast.AST, values: list[Value]) -> bool:
     """Whether every op value in ``values`` was computed inside ``outer``'s source (one expression)."""
-    if _span(outer) is None:
+    if getattr(outer, "lineno", None) is None or getattr(outer, "end_lineno", None) is None:
         return False
     return all(contains(outer, value.node) for value in values if value.kind == OP and value.node is not None)
-
-
-def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    line = getattr(node, "lineno", None)
-    if line is None:
-        return None
-    return (line, node.col_offset), (node.end_lineno or line, node.end_col_offset or 0)
 
 
 def epsilon(flags: set[str], *, small: str = "1e-8") -> str:
@@ -210,10 +204,7 @@ def is_argument(node: ast.AST, host: ast.AST | None) -> bool:
 def contains(outer: ast.AST | None, node: ast.AST | None) -> bool:
     """Whether ``node``'s source lies inside ``outer``'s (a literal written in the call, not a constant
     defined elsewhere and reached through a variable)."""
-    if outer is None or node is None:
-        return False
-    spans, inner = _span(outer), _span(node)
-    return spans is not None and inner is not None and spans[0] <= inner[0] and inner[1] <= spans[1]
+    return inside(node, outer)
 
 
 def pure(node: ast.AST | None) -> bool:

@@ -6,12 +6,13 @@ import ast
 
 from . import Checker, Report
 from .. import fixes
-from .losses import assignment_of, inside, keyword_edit
+from .losses import keyword_edit
 from .shapes_common import SYMBOLS, display, operand, strip_same, text, with_why
 from .support import array_framework
 from ..dataflow import Context
 from ..diagnostic import Fix
 from ..render import Renderer
+from ..scopes import assignment_of, inside
 from ..shapes import SAME_SHAPE, Shape, int_list, shape_of
 from ..values import CONST, OP, Value, same_syntax
 
