@@ -9,6 +9,7 @@ parsing at all.
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from typing import Any
 from .catalog import CatalogError, Rule, load_catalog
 from . import fixes
 from .checks import Checker, CheckerError, Report, load_checker
-from .diagnostic import Fix
+from .diagnostic import Edit, Fix, Position
 from .dataflow import Context
 from .ops import OpTable, op_table
 from .patterns import (
     Match, Matcher, PatternError, PBind, PConst, POp, PVar, compile_condition, compile_pattern, params_of, root_op,
 )
+from .scopes import assignment_of, parent_of, stable
 from .values import OP, Value
 
 PARSE_ERROR = "parse_error"  # the checker name of SL000, which is not run on values
@@ -66,7 +68,7 @@ class PatternCheck(Checker):
                 node = bound.node if bound is not None and bound.node is not None else node
             template = self._replacement(index)
             report(node, self._message(pattern, template, match, report),
-                   fix=self._fix(pattern, template, match, node, report.render))
+                   fix=self._fix(pattern, template, match, node, report.render, context.analyzer.module))
             return
 
     def _replacement(self, index: int) -> POp | PBind | None:
@@ -87,17 +89,65 @@ class PatternCheck(Checker):
         return _TEMPLATE.format(self.rule.message, **fields)
 
     def _fix(self, pattern: POp | PBind, template: POp | PBind | None, match: Match, node: Any,
-             render: Any) -> Fix | None:
-        """The replacement as an edit, when every piece it rewrites is in the reported expression."""
+             render: Any, module: ast.Module) -> Fix | None:
+        """The replacement as an edit, when every piece it rewrites is in the reported expression,
+        or in the one assignment of a variable read only there (which the fix then removes)."""
         if template is None or self.rule.fix == "none" or node is None:
             return None
+        removed = None
         if not fixes.within(node, list(match.matched.values())):
-            return None  # the softmax is on another line (a variable, a model): no unambiguous edit
+            removed = _inlinable(node, list(match.matched.values()), module, render)
+            if removed is None:
+                return None  # the softmax is in a model, or its variable is used elsewhere: no unambiguous edit
         built = _render_template(template, pattern, match, render)
         if built is None:
             return None
         text, imports = built
-        return fixes.replace(render, node, text, self.rule.fix, f"use {text}", imports)
+        fix = fixes.replace(render, node, text, self.rule.fix, f"use {text}", imports)
+        if removed is None:
+            return fix
+        return Fix((removed, *fix.edits), fix.applicability, fix.description, fix.imports)  # type: ignore[arg-type]
+
+
+def _inlinable(node: ast.AST, matched: list[Value], module: ast.Module, render: Any) -> Edit | None:
+    """``probs = softmax(x)`` ... ``log(probs)``: the edit deleting the assignment, when the
+    reported expression can take the matched ops in place of the variable.
+
+    The variable must be bound by that one plain assignment, read only at ``node``, and the
+    assigned call must be evaluable at ``node`` with the same value (scopes.stable: same
+    function, its inputs bound once and never changed in place, no other call in it). The
+    assignment must stand alone on its lines (no comment or second statement to lose), in a
+    block it does not leave empty.
+    """
+    outside = [v.node for v in matched if v.kind == OP and v.node is not None and not fixes.contains(node, v.node)]
+    names = [n for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    found = None
+    for name in names:
+        bound = assignment_of(module, name)
+        if bound is not None and all(fixes.contains(bound[0].value, inner) for inner in outside):
+            if found is not None:
+                return None  # two variables to inline: keep it simple
+            found = (name, *bound)
+    if found is None:
+        return None
+    name, assign, use = found
+    if len(use.loads) != 1 or use.loads[0] is not name or not isinstance(assign.value, ast.Call):
+        return None
+    if not stable(module, assign.value, node, allow_call=assign.value):
+        return None
+    parent = parent_of(module, assign)
+    if parent is None or sum(isinstance(child, ast.stmt) for child in ast.iter_child_nodes(parent)) < 2:
+        return None
+    lines = render.source.lines
+    start, end = render.source.start(assign), render.source.end(assign)
+    use_at = render.source.start(node)
+    if (end.line, end.column) > (use_at.line, use_at.column):
+        return None  # read before it is assigned (a loop, a closure): not a simple inlining
+    if lines[start.line - 1][:start.column - 1].strip() or lines[end.line - 1][end.column - 1:].strip():
+        return None
+    if end.line >= len(lines):
+        return None  # the last line of the file: nothing after it to keep the layout
+    return Edit(Position(start.line, 1), Position(end.line + 1, 1), "")
 
 
 def _render_template(template: Any, pattern: Any, match: Match, render: Any
@@ -107,7 +157,10 @@ def _render_template(template: Any, pattern: Any, match: Match, render: Any
         return _render_template(template.sub, pattern, match, render)
     if isinstance(template, PVar):
         site = match.sites.get(template.name)
-        return (fixes.operand(render, site), ()) if site is not None else None
+        if site is None:
+            return None
+        text = render.segment(site)  # a call argument needs no parentheses (a receiver does: below)
+        return (f"({text})" if isinstance(site, (ast.Starred, ast.Yield, ast.YieldFrom, ast.NamedExpr)) else text), ()
     if isinstance(template, PConst):
         return repr(template.value), ()
     if template.op == "invert":
@@ -136,7 +189,8 @@ def _render_template(template: Any, pattern: Any, match: Match, render: Any
     if donor is not None and donor.method and isinstance(first, PVar):
         method = render.suggest(template.op, [donor])
         if method.startswith("."):
-            return f"{pieces[0]}{method}({', '.join(pieces[1:])})", imports
+            receiver = fixes.operand(render, match.sites.get(first.name))
+            return f"{receiver}{method}({', '.join(pieces[1:])})", imports
     spelled = fixes.spelled(render, template.op, like, scalar=scalar)
     if spelled is None or spelled[0].startswith("."):
         return None

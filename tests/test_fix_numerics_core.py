@@ -28,3 +28,22 @@ def test_sl503_isnan_finds_the_nan_the_comparison_missed():
     before, after = function_of(code)(values), function_of(fixed)(values)
     assert before[0].tolist() == [False, False]  # the bug: NaN never equals NaN
     assert after[0].tolist() == [False, True] and after[1].tolist() == [True, False]
+
+
+def test_sl101_through_a_variable_read_only_by_the_log():
+    code = ("import torch\nimport torch.nn.functional as F\n\n\ndef f(x):\n"
+            "    probs = F.softmax(x / 2.0, dim=-1)\n    return torch.log(probs)\n")
+    assert "probs" not in fix(code, unsafe=False)  # inlined, the assignment gone
+    assert_numerically_safe(code, [(torch.randn(4, 5),)], [(torch.tensor([[0.0, 400.0, -400.0]]),)])
+
+
+def test_sl101_variable_used_elsewhere_is_left_alone():
+    code = ("import torch\nimport torch.nn.functional as F\n\n\ndef f(x):\n"
+            "    probs = F.softmax(x, dim=-1)\n    return torch.log(probs), probs.argmax(-1)\n")
+    assert fix(code) == code
+
+
+def test_sl101_softmax_of_a_call_is_not_moved():
+    code = ("import torch\nimport torch.nn.functional as F\n\n\ndef f(model, x):\n"
+            "    probs = F.softmax(model(x), dim=-1)\n    y = model(x)\n    return torch.log(probs) + y\n")
+    assert fix(code) == code
