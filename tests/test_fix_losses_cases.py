@@ -328,11 +328,43 @@ from torch.nn.functional import nll_loss, softmax
 def f(z, y):
     return nll_loss(softmax(z, dim=1), y)
 """, """\
-from torch.nn.functional import log_softmax, nll_loss, softmax
+from torch.nn.functional import nll_loss, log_softmax
 
 
 def f(z, y):
     return nll_loss(log_softmax(z, dim=1), y)
+"""),
+    "sl304-imported-softmax-used-elsewhere": ("SL304", """\
+from torch.nn.functional import nll_loss, softmax
+
+
+def f(z, y):
+    return nll_loss(softmax(z, dim=1), y), softmax(z, dim=1).max()
+""", """\
+from torch.nn.functional import log_softmax, nll_loss, softmax
+
+
+def f(z, y):
+    return nll_loss(log_softmax(z, dim=1), y), softmax(z, dim=1).max()
+"""),
+    "sl302-imported-loss-class-renamed-in-its-import": ("SL302", """\
+import torch
+from torch.nn import BCELoss
+
+criterion = BCELoss()
+
+
+def step(logits, y):
+    return criterion(torch.sigmoid(logits), y)
+""", """\
+import torch
+from torch.nn import BCEWithLogitsLoss
+
+criterion = BCEWithLogitsLoss()
+
+
+def step(logits, y):
+    return criterion(logits, y)
 """),
     "sl310-backward-in-a-torch-mean-file": ("SL310", """\
 import torch

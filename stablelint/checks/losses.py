@@ -19,7 +19,9 @@ from .. import fixes
 from ..dataflow import Context
 from ..diagnostic import Edit, Fix, Position
 from ..render import Renderer
-from ..scopes import assignment_of, enclosing_scope, inside, mutated_in_place, parent_of, read_names, stable
+from ..scopes import (
+    assignment_of, enclosing_scope, inside, mutated_in_place, name_use, parent_of, read_names, stable,
+)
 from ..values import CONST, INSTANCE, LAYER, OP, RESULT, SYMBOL, Value
 from . import Checker, Report
 
@@ -481,36 +483,41 @@ def _dotted(node: ast.AST) -> bool:
 
 
 def renamed(render: Renderer, module: ast.Module, func: ast.AST, new: str
-            ) -> tuple[Edit, tuple[tuple[str, str | None, str | None], ...]] | None:
-    """An edit renaming the function or class ``func`` names (``F.softmax`` -> ``F.log_softmax``).
+            ) -> tuple[Edit, tuple[tuple[str, str | None, str | None], ...], tuple[Edit, ...]] | None:
+    """An edit renaming the function or class ``func`` names (``F.softmax`` -> ``F.log_softmax``),
+    the imports it needs, and any other edit it takes.
 
-    For an attribute only its last name changes; a bare name imported with ``from m import name``
-    becomes ``new``, imported from the same module.
+    For an attribute only its last name changes. A bare name imported with ``from m import name``
+    becomes ``new`` from the same module: when this is the name's only use, the import itself is
+    renamed (no unused import left behind); otherwise ``new`` is imported beside it.
     """
     if isinstance(func, ast.Attribute):
         end = render.source.end(func)
         start = Position(end.line, end.column - len(func.attr))
         if render.segment(func).endswith(func.attr):
-            return Edit(start, end, new), ()
+            return Edit(start, end, new), (), ()
         return None
     if isinstance(func, ast.Name):
         origin = _imported_from(module, func.id)
         if origin is None:
             return None
-        source_module, original = origin
+        source_module, original, alias = origin
         if original != func.id:
             return None  # imported under an alias: no telling how the new name should be spelled
-        return edit(render, func, new), ((source_module, new, None),)
+        use = name_use(module, func.id)
+        if use.loads == [func] and not name_use(module, new).bindings and render.segment(alias) == original:
+            return edit(render, func, new), (), (edit(render, alias, new),)
+        return edit(render, func, new), ((source_module, new, None),), ()
     return None
 
 
-def _imported_from(module: ast.Module, name: str) -> tuple[str, str] | None:
-    """(module, name) of the ``from module import name`` that binds ``name`` at module level."""
+def _imported_from(module: ast.Module, name: str) -> tuple[str, str, ast.alias] | None:
+    """(module, name, alias node) of the ``from module import name`` that binds ``name`` at module level."""
     for stmt in module.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
             for alias in stmt.names:
                 if (alias.asname or alias.name) == name:
-                    return stmt.module, alias.name
+                    return stmt.module, alias.name, alias
     return None
 
 

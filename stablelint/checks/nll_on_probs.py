@@ -57,14 +57,14 @@ class Check(LossInputCheck):
         found = renamed(render, context.analyzer.module, func, new)
         if found is None:
             return None
-        rename, imports = found
+        rename, imports, more = found
         text = _apply_inside(render, node, rename)
         if text is None:
             return None
         edits = activation_edits(value, act, context, render, Replacement(text, True, node))
         if edits is None:
             return None
-        return Fix(edits, "safe", f"use {new} in place of {name}", imports)
+        return Fix((*edits, *more), "safe", f"use {new} in place of {name}", imports)
 
 
 def _apply_inside(render: Renderer, node: ast.AST, rename) -> str | None:

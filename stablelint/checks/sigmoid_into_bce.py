@@ -99,11 +99,11 @@ class Check(LossInputCheck):
         loss = self._loss_edit(value, context, render)
         if loss is None:
             return None
-        edit, imports, use = loss
-        return Fix((*edits, edit), "safe", f"use {use} on the logits", imports)
+        loss_edits, imports, use = loss
+        return Fix((*edits, *loss_edits), "safe", f"use {use} on the logits", imports)
 
     def _loss_edit(self, value: Value, context: Context, render: Renderer
-                   ) -> tuple[Edit, tuple[tuple[str, str | None, str | None], ...], str] | None:
+                   ) -> tuple[tuple[Edit, ...], tuple[tuple[str, str | None, str | None], ...], str] | None:
         node = value.node
         if not isinstance(node, ast.Call):
             return None
@@ -124,7 +124,7 @@ class Check(LossInputCheck):
             if "from_logits" not in params:
                 return None  # tf.losses.log_loss has no logits form
             keyword = keyword_edit(render, call, "from_logits", "True", from_logits)
-            return (keyword, (), "from_logits=True") if keyword is not None else None
+            return ((keyword,), (), "from_logits=True") if keyword is not None else None
         new = WITH_LOGITS.get(spelling.attr)
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -133,4 +133,5 @@ class Check(LossInputCheck):
         found = renamed(render, module, func, new)
         if found is None:
             return None
-        return found[0], found[1], new
+        rename, imports, more = found
+        return (rename, *more), imports, new
