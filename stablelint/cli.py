@@ -1,4 +1,4 @@
-"""The ``stablelint`` command line: check, rule, rules, server."""
+"""The ``stablelint`` command line: check, rule, rules, confirm, server."""
 
 from __future__ import annotations
 
@@ -260,6 +260,48 @@ def rules_command(output_format: str) -> None:
 
     catalog = _catalog_or_fail()
     click.echo(rules_json(catalog) if output_format == "json" else rules_table(catalog))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True,
+              help="Where to run the probes (auto: CUDA, then MPS, then CPU).")
+@click.option("--select", multiple=True, metavar="CODES", help="Rule ids or prefixes to confirm (comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Rule ids or prefixes to skip.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds each probe may run before it is killed.")
+@click.option("--memory-limit", type=click.IntRange(min=0), default=4096, show_default=True, metavar="MIB",
+              help="Host memory cap of each probe in MiB (RLIMIT_DATA; 0: none).")
+@click.option("--output-format", type=click.Choice(["concise", "json"]), default="concise", show_default=True)
+def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignore: tuple[str, ...], timeout: float,
+            memory_limit: int, output_format: str) -> None:
+    """Run each finding's function on adversarial inputs to confirm it (EXECUTES the code in PATHS).
+
+    Each probe imports the module in a child process (timeout, memory cap, not as __main__).
+    Exit status: 1 when a finding was confirmed, 0 otherwise, 2 on a usage or configuration error.
+    """
+    from .confirm.report import as_json, concise, summary
+    from .confirm.session import Options, confirm_paths
+
+    cwd = Path.cwd()
+    selector = RuleSelector(Selection(select=_codes(select) or None, ignore=_codes(ignore)))
+    finder = ConfigFinder()
+    verdicts = []
+    try:
+        selector.catalog(finder.for_path(cwd))
+        selector.check_command_line()
+        for verdict in confirm_paths(list(paths) or [Path(".")], finder, selector,
+                                     Options(device=device, timeout=timeout, memory_mb=memory_limit), cwd):
+            verdicts.append(verdict)
+            if output_format == "concise":
+                click.echo(concise(verdict))
+    except (ConfigError, CatalogError, MissingPath) as exc:
+        _fail(str(exc))
+    if output_format == "json":
+        click.echo(as_json(verdicts))
+    else:
+        click.echo(summary(verdicts), err=True)
+    sys.exit(EXIT_FINDINGS if any(v.verdict == "CONFIRMED" for v in verdicts) else EXIT_CLEAN)
 
 
 @main.command()

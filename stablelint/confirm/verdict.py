@@ -1,0 +1,52 @@
+"""Verdicts: what confirming one finding established, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+CONFIRMED, NOT_REPRODUCED, SKIPPED, ERROR = "CONFIRMED", "NOT REPRODUCED", "SKIPPED", "ERROR"
+
+
+@dataclass
+class Witness:
+    argument: str | None  # the argument the regime was applied to ("all": every float array)
+    regime: str
+    dtype: str
+    device: str
+    where: str  # "output" or "gradient of <argument>"
+    value: str  # "NaN", "inf" or "-inf"
+
+
+@dataclass
+class FixCheck:
+    status: str  # verified | not-removed | disagrees | error
+    detail: str
+
+    @property
+    def summary(self) -> str:
+        return {"verified": "fix verified", "not-removed": "fix does not remove the NaN",
+                "disagrees": "fix changes the result"}.get(self.status, "fix not checked")
+
+
+@dataclass
+class Verdict:
+    path: str
+    line: int
+    column: int
+    code: str
+    rule: str
+    message: str
+    verdict: str
+    reason: str
+    function: str | None = None
+    device: str | None = None
+    witness: Witness | None = None
+    tried: list[str] = field(default_factory=list)
+    fix: FixCheck | None = None
+    output: str = ""  # what the user's code printed, when it failed
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        if self.fix is not None:
+            data["fix"]["summary"] = self.fix.summary
+        return data
