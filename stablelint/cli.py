@@ -51,10 +51,14 @@ def main() -> None:
 
     \b
     Examples:
-      stablelint check src/              lint a folder
+      stablelint check src/              lint a folder (and notebooks in it)
       stablelint check --select SL1 .    only the log/exp rules
+      stablelint check --fix src/        apply the safe fixes (--diff: show them)
       stablelint rules                   list every rule
       stablelint rule SL101              explain one rule
+      stablelint server                  language server for editors (stdio)
+      stablelint confirm src/            run flagged functions to prove a finding
+                                         (executes your code)
     """
     tune_collector()  # our own process (and its pool workers, or the language server)
 
