@@ -12,6 +12,11 @@ For each file the nearest configuration going up from its folder applies
     extend-rules = ["lint/rules"]    # folders of your own rule YAML files
     fixable = ["ALL"]                # rules --fix may fix (default: all); unfixable = [...] never
     extend-safe-fixes = ["SL201"]    # treat these rules' unsafe fixes as safe (extend-unsafe-fixes: the reverse)
+    [confirm."losses.py:ranking_loss"]   # inputs for `stablelint confirm` ("module.py:function" or "function")
+    shapes = {logits = [8, 10], target = [8]}
+    dtypes = {logits = "float64"}
+    ranges = {probs = [0.0, 1.0]}
+    factory = "examples:ranking_inputs"  # a function returning (args...) or {name: value}
 
 Rule selection works like ruff's: the configuration's ``select`` (default:
 every rule) and ``ignore`` apply first, then the command line's; a
@@ -35,7 +40,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CONFIG_KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-rules",
-               "fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes")
+               "fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes", "confirm")
+CONFIRM_KEYS = ("shapes", "dtypes", "ranges", "factory")
+CONFIRM_DTYPES = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "bool")
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info", "build", "dist",
     "__pycache__", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".stablelint_cache",
@@ -57,6 +64,21 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class ConfirmEntry:
+    """How ``stablelint confirm`` builds the arguments of one function (``[tool.stablelint.confirm]``)."""
+
+    function: str  # "module.py:function", "function" or "Class.method"
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    dtypes: tuple[tuple[str, str], ...] = ()
+    ranges: tuple[tuple[str, tuple[float, float]], ...] = ()
+    factory: str | None = None  # "module:function"
+
+    def as_request(self) -> dict:
+        return {"shapes": {k: list(v) for k, v in self.shapes}, "dtypes": dict(self.dtypes),
+                "ranges": {k: list(v) for k, v in self.ranges}, "factory": self.factory}
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None  # the file it came from (None: defaults)
     root: Path = field(default_factory=Path.cwd)  # relative patterns are relative to this folder
@@ -68,6 +90,16 @@ class Config:
     unfixable: tuple[str, ...] = ()
     extend_safe_fixes: tuple[str, ...] = ()
     extend_unsafe_fixes: tuple[str, ...] = ()
+    confirm: tuple[ConfirmEntry, ...] = ()
+
+    def confirm_entry(self, file: Path, function: str) -> ConfirmEntry | None:
+        """The entry for ``function`` in ``file``: one naming the file first, then one naming only the function."""
+        rel = _relative(file, self.root)
+        for entry in self.confirm:
+            module, _, name = entry.function.rpartition(":")
+            if module and name == function and _glob_match(rel, module):
+                return entry
+        return next((e for e in self.confirm if ":" not in e.function and e.function == function), None)
 
     def fix_codes(self) -> dict[str, tuple[str, ...]]:
         """The fix settings by key, for validation."""
@@ -126,6 +158,50 @@ def _string_list(value: Any, where: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _confirm_entries(value: Any, where: str, key: str) -> tuple[ConfirmEntry, ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: '{key}' must map function names (\"module.py:function\" or \"function\") "
+                          "to tables of shapes, dtypes, ranges or factory")
+    entries = []
+    for function, settings in value.items():
+        here = f"{key}.{function}"
+        if not isinstance(function, str) or not function.strip() or function.endswith(":"):
+            raise ConfigError(f"{where}: '{here}': name a function, as \"module.py:function\" or \"function\"")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}: '{here}' must be a table with {', '.join(CONFIRM_KEYS)}")
+        for name in settings:
+            if name not in CONFIRM_KEYS:
+                raise ConfigError(f"{where}: unknown key '{here}.{name}'; known keys: {', '.join(CONFIRM_KEYS)}")
+
+        for name in ("shapes", "dtypes", "ranges"):
+            if not isinstance(settings.get(name) or {}, dict):
+                raise ConfigError(f"{where}: '{here}.{name}' must map argument names to values")
+        shapes = []
+        for argument, shape in (settings.get("shapes") or {}).items():
+            if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
+                                                      for d in shape):
+                raise ConfigError(f"{where}: '{here}.shapes.{argument}' must be a list of positive integers")
+            shapes.append((str(argument), tuple(shape)))
+        dtypes = []
+        for argument, dtype in (settings.get("dtypes") or {}).items():
+            if dtype not in CONFIRM_DTYPES:
+                raise ConfigError(f"{where}: '{here}.dtypes.{argument}' must be one of {', '.join(CONFIRM_DTYPES)}")
+            dtypes.append((str(argument), dtype))
+        ranges = []
+        for argument, bounds in (settings.get("ranges") or {}).items():
+            numbers = isinstance(bounds, list) and len(bounds) == 2 and all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+            if not (numbers and bounds[0] <= bounds[1]):
+                raise ConfigError(f"{where}: '{here}.ranges.{argument}' must be [lo, hi] with lo <= hi")
+            ranges.append((str(argument), (float(bounds[0]), float(bounds[1]))))
+        factory = settings.get("factory")
+        if factory is not None and not (isinstance(factory, str) and all(factory.partition(":")[::2])
+                                        and ":" in factory):
+            raise ConfigError(f"{where}: '{here}.factory' must be \"module:function\"")
+        entries.append(ConfirmEntry(function.strip(), tuple(shapes), tuple(dtypes), tuple(ranges), factory))
+    return tuple(entries)
+
+
 def parse_config(data: Any, path: Path, *, prefix: str = "") -> Config:
     where = str(path)
     if data is None:
@@ -169,6 +245,7 @@ def parse_config(data: Any, path: Path, *, prefix: str = "") -> Config:
         extend_safe_fixes=_string_list(data.get("extend-safe-fixes") or [], where, prefix + "extend-safe-fixes"),
         extend_unsafe_fixes=_string_list(data.get("extend-unsafe-fixes") or [], where,
                                          prefix + "extend-unsafe-fixes"),
+        confirm=_confirm_entries(data.get("confirm") or {}, where, prefix + "confirm"),
     )
 
 

@@ -149,7 +149,7 @@ def test_json_shape_and_exit_status(folder_run):
     result, verdicts, unchanged = folder_run
     assert result.exit_code == 1
     assert unchanged  # fix verification works on a temporary copy
-    assert len(verdicts) == 14
+    assert len(verdicts) == 20
     keys = {"path", "line", "column", "code", "rule", "message", "verdict", "reason", "function", "device",
             "witness", "tried", "fix", "output"}
     assert all(set(v) == keys for v in verdicts)
@@ -184,3 +184,119 @@ def test_unconfirmable_rules_are_skipped_with_the_reason(tmp_path):
     result = invoke(*FAST, str(source))
     assert result.exit_code == 0
     assert "SL103 SKIPPED: SL103 is a precision rule" in result.stdout
+
+
+# -- shape rules: (N, 1) against (N,) with N = 6 unlike every other size ---------------------------
+
+
+def test_shape_rules_are_confirmed_with_the_shapes_that_went_in(folder_run):
+    _, verdicts, _ = folder_run
+    found = {(v["function"], v["code"]): v for v in verdicts if Path(v["path"]).name == "shapes.py"}
+    assert {key: v["verdict"] for key, v in found.items()} == {
+        ("squared_errors", "SL401"): "CONFIRMED", ("mse_column", "SL403"): "CONFIRMED",
+        ("centered", "SL402"): "CONFIRMED", ("dice_loss", "SL310"): "CONFIRMED",
+        ("np_residuals", "SL401"): "CONFIRMED"}
+    torch_output = found[("squared_errors", "SL401")]
+    assert torch_output["witness"]["shapes"] == {"pred": [6, 1], "target": [6]}
+    assert torch_output["reason"] == ("an output of shape (6, 6) where (6,) or (6, 1) was expected with pred of "
+                                      "shape (6, 1), target of shape (6,), float32 on cpu")
+    assert found[("np_residuals", "SL401")]["witness"]["value"].startswith("an output of shape (6, 6)")
+    loss = found[("mse_column", "SL403")]
+    assert loss["witness"]["where"] == "intermediate"  # mse_loss returns a scalar; the watched op shows it
+    assert loss["reason"].startswith("intermediate: mse_loss was given shapes (6, 1) and (6,), which broadcast to "
+                                     "(6, 6) with pred of shape (6, 1)")
+    keepdim = found[("centered", "SL402")]
+    assert keepdim["witness"]["shapes"] == {"x": [6, 5]}
+    assert "must match the size of tensor" in keepdim["reason"]
+    dice = found[("dice_loss", "SL310")]
+    assert "a loss of shape (6,), not a scalar (.backward() raises: grad can be implicitly created only for " \
+           "scalar outputs)" in dice["reason"]
+    assert dice["fix"] is None  # the shape rules' fixes are unsafe: not applied
+
+
+@pytest.mark.parametrize("function, code", [
+    ("squared_errors_fixed", "SL401"), ("mse_column_fixed", "SL403"), ("centered_fixed", "SL402"),
+    ("dice_loss_fixed", "SL310")])
+def test_fixed_shapes_are_not_reproduced(function, code):
+    from stablelint.confirm import regimes
+    from stablelint.confirm.sandbox import run_probe
+
+    request = {"mode": "shapes", "path": str(CONFIRM / "shapes.py"), "function": function, "framework": "torch",
+               "device": "cpu", "regimes": list(regimes.shape_family(code)), "code": code}
+    outcome = run_probe(request, 20, 2048)
+    assert outcome.status == "not-reproduced", outcome.data
+    assert outcome.data["runs"] >= 1  # dice_loss_fixed only fits the (N, C, H, W) shapes
+
+
+# -- [tool.stablelint.confirm]: shapes, dtypes, ranges or a factory for one function ---------------
+
+
+def test_without_configuration_mismatched_shapes_are_skipped(folder_run):
+    _, verdicts, _ = folder_run
+    verdict = by_file(verdicts, "projected.py")
+    assert verdict["verdict"] == "SKIPPED"
+    assert verdict["reason"].startswith("the function raised RuntimeError: mat1 and mat2 shapes cannot be multiplied")
+
+
+def configured(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "projected.py").write_bytes((CONFIRM / "projected.py").read_bytes())
+    (tmp_path / "pyproject.toml").write_text(f"[tool.stablelint]\nselect = [\"SL101\"]\n\n{table}")
+    return tmp_path / "projected.py"
+
+
+@pytest.mark.parametrize("table", [
+    ('[tool.stablelint.confirm."projected.py:projected_log_probs"]\n'
+     'shapes = {features = [8, 3], weights = [3, 10]}\ndtypes = {features = "float64", weights = "float64"}\n'),
+    ('[tool.stablelint.confirm.projected_log_probs]\nshapes = {features = [8, 3], weights = [3, 10]}\n'
+     'ranges = {weights = [-1.0, 1.0]}\n'),
+])
+def test_configured_shapes_make_the_function_runnable(tmp_path, table):
+    path = configured(tmp_path, table)
+    result = invoke(*FAST, "--output-format", "json", str(path))
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["verdict"] == "CONFIRMED", verdict["reason"]
+    assert verdict["witness"]["argument"] == "features" and verdict["witness"]["value"] == "-inf"
+    assert verdict["witness"]["dtype"] == ("float64" if "dtypes" in table else "float32")
+    assert verdict["fix"]["status"] == "verified"  # the fixed copy is run on the same configured inputs
+    assert result.exit_code == 1
+
+
+def test_a_factory_gives_the_example_arguments(tmp_path):
+    path = configured(tmp_path, '[tool.stablelint.confirm."projected_log_probs"]\nfactory = "examples:inputs"\n')
+    (tmp_path / "examples.py").write_text(
+        "import torch\n\n\ndef inputs():\n    return torch.randn(7, 2), torch.randn(2, 9)\n")
+    result = invoke(*FAST, "--output-format", "json", str(path))
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["verdict"] == "CONFIRMED", verdict["reason"]
+    (tmp_path / "examples.py").write_text("def inputs():\n    raise OSError('no data here')\n")
+    (verdict,) = json.loads(invoke(*FAST, "--output-format", "json", str(path)).stdout)
+    assert (verdict["verdict"], verdict["reason"]) == (
+        "ERROR", "the confirm factory examples:inputs failed: OSError: no data here")
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[tool.stablelint.confirm.f]\nshape = {x = [2]}\n', "unknown key 'tool.stablelint.confirm.f.shape'"),
+    ('[tool.stablelint.confirm.f]\nshapes = {x = [2, "a"]}\n',
+     "'tool.stablelint.confirm.f.shapes.x' must be a list of positive integers"),
+    ('[tool.stablelint.confirm.f]\nranges = {x = [1, 0]}\n',
+     "'tool.stablelint.confirm.f.ranges.x' must be [lo, hi] with lo <= hi"),
+    ('[tool.stablelint.confirm.f]\ndtypes = {x = "float8"}\n', "'tool.stablelint.confirm.f.dtypes.x' must be one of"),
+    ('[tool.stablelint.confirm.f]\nfactory = "examples"\n',
+     "'tool.stablelint.confirm.f.factory' must be \"module:function\""),
+    ('[tool.stablelint]\nconfirm = ["f"]\n', "'tool.stablelint.confirm' must map function names"),
+])
+def test_a_bad_confirm_entry_is_a_configuration_error(tmp_path, table, message):
+    (tmp_path / "projected.py").write_bytes((CONFIRM / "projected.py").read_bytes())
+    text = table if table.startswith("[tool.stablelint]") else f"[tool.stablelint]\n{table}"
+    (tmp_path / "pyproject.toml").write_text(text)
+    result = invoke(*FAST, str(tmp_path / "projected.py"))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_configuring_an_argument_the_function_does_not_take_is_an_error(tmp_path):
+    path = configured(tmp_path, '[tool.stablelint.confirm.projected_log_probs]\nshapes = {logits = [8, 3]}\n')
+    (verdict,) = json.loads(invoke(*FAST, "--output-format", "json", str(path)).stdout)
+    assert verdict["verdict"] == "ERROR"
+    assert verdict["reason"] == ("[tool.stablelint.confirm]: the configuration names an argument 'logits' that "
+                                 "projected_log_probs() does not take")

@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import inputs
+from . import inputs, regimes
 
 ORDINARY_SEEDS = (0, 1, 2)
 
@@ -70,26 +70,28 @@ class Backend:
     def dtype(self, name: str):
         return getattr(self.torch if self.framework == "torch" else self.numpy, name)
 
-    def build(self, raw: dict[str, tuple[str, Any]], dtype: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def build(self, raw: dict[str, tuple], dtype: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The call's arguments, and the leaves whose gradients are checked (torch only)."""
         arguments: dict[str, Any] = {}
         leaves: dict[str, Any] = {}
-        for name, (kind, value) in raw.items():
+        for name, entry in raw.items():
+            kind, value = entry[0], entry[1]
+            own = entry[2] if len(entry) > 2 else None  # a configured dtype for this argument
             if kind == "fixed":
                 arguments[name] = value
             elif self.framework == "torch":
                 torch = self.torch
                 if kind == "labels":
-                    arguments[name] = torch.tensor(value, dtype=torch.long, device=self.device)
+                    arguments[name] = torch.tensor(value, dtype=self.dtype(own or "int64"), device=self.device)
                 else:
-                    tensor = torch.tensor(value, dtype=self.dtype(dtype), device=self.device)
-                    if kind == "tensor":
+                    tensor = torch.tensor(value, dtype=self.dtype(own or dtype), device=self.device)
+                    if kind == "tensor" and tensor.is_floating_point():
                         tensor.requires_grad_(True)
                         leaves[name] = tensor
                     arguments[name] = tensor
             else:
                 numpy = self.numpy
-                arguments[name] = numpy.array(value, dtype=numpy.int64 if kind == "labels" else self.dtype(dtype))
+                arguments[name] = numpy.array(value, dtype=self.dtype(own or ("int64" if kind == "labels" else dtype)))
         return arguments, leaves
 
     def call(self, function: Callable, arguments: dict[str, Any]):
@@ -227,7 +229,7 @@ def sweep(request: dict) -> dict:
     module = import_module(request["path"], "stablelint_confirm_target")
     function = _function(module, request["function"])
     backend = Backend(request["framework"], request["device"])
-    parameters = inputs.classify(function)
+    parameters = _parameters(function, request)
     varied = inputs.adversarial(parameters)
     kinds = {p.name: p.kind for p in parameters}
     runs = errors = 0
@@ -251,7 +253,8 @@ def sweep(request: dict) -> dict:
                 if where:
                     return {"status": "confirmed", "device": backend.device, "witness": {
                         "argument": "all" if target == "*" else None if target == "-" else target,
-                        "regime": regime, "dtype": dtype, "device": backend.device, "where": where,
+                        "regime": regime, "dtype": _dtype_of(parameters, target, dtype), "device": backend.device,
+                        "where": where,
                         "value": value}}
             if targets:
                 tried.append(f"{regime} ({dtype})" if len(request["dtypes"]) > 1 else regime)
@@ -261,6 +264,139 @@ def sweep(request: dict) -> dict:
             "arguments": varied, "failed_runs": errors, "last_error": last_error}
 
 
+BROADCAST_ERRORS = ("must match the size of tensor", "could not be broadcast together", "Incompatible shapes")
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    shape = getattr(value, "shape", None)
+    try:
+        return tuple(int(d) for d in shape) if shape is not None else None
+    except TypeError:
+        return None
+
+
+def _show(shape: tuple[int, ...]) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
+
+
+def _broadcast_watch(backend: Backend):
+    """A torch function mode that records the first op given both an (N, 1) and an (N,) tensor."""
+    from torch.overrides import TorchFunctionMode
+
+    torch = backend.torch
+    column, flat = (regimes.SHAPE_N, 1), (regimes.SHAPE_N,)
+
+    class Watch(TorchFunctionMode):
+        found: str | None = None
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            if self.found is None:
+                shapes = [tuple(a.shape) for a in (*args, *(kwargs or {}).values()) if isinstance(a, torch.Tensor)]
+                if column in shapes and flat in shapes:
+                    name = (getattr(func, "__name__", None) or repr(func)).strip("_")
+                    n = regimes.SHAPE_N
+                    self.found = f"{name} was given shapes {_show(column)} and {_show(flat)}, which broadcast to " \
+                                 f"{_show((n, n))}"
+            return result
+    return Watch()
+
+
+def shape_once(backend: Backend, function: Callable, parameters, regime: str, code: str, dtype: str):
+    """(where, what, shapes, error) for one run of a shape regime; ``where`` None when nothing showed."""
+    arrays = [p for p in parameters if p.kind != "fixed"]
+    shapes = {p.name: regimes.shape_of(regime, i) for i, p in enumerate(arrays)}
+    raw = {p.name: ("fixed", p.value) if p.kind == "fixed" else
+           ("tensor", regimes.shaped_values(shapes[p.name], f"{regime}:{p.name}")) for p in parameters}
+    arguments, _ = backend.build(raw, dtype)
+    watch = _broadcast_watch(backend) if backend.framework == "torch" and code in ("SL401", "SL403") else None
+    try:
+        if watch is not None:
+            with watch:
+                output = backend.call(function, arguments)
+        else:
+            output = backend.call(function, arguments)
+    except SystemExit as exc:
+        return None, None, shapes, f"the function called sys.exit({exc.code!r})"
+    except Exception as exc:  # noqa: BLE001
+        line = _exception_line(exc)
+        if code == "SL402" and any(marker in line for marker in BROADCAST_ERRORS):
+            return "call", f"a broadcast error where square inputs run ({line})", shapes, None
+        return None, None, shapes, f"the function raised {line}"
+    first = next(iter(_arrays(output)), None)
+    out = _shape(first)
+    n = regimes.SHAPE_N
+    if code == "SL310":
+        if out:  # not a scalar
+            what = f"a loss of shape {_show(out)}, not a scalar"
+            if backend.framework == "torch" and first is not None and getattr(first, "requires_grad", False):
+                try:
+                    first.backward()
+                except RuntimeError as exc:
+                    what += f" (.backward() raises: {str(exc).splitlines()[0]})"
+            return "output", what, shapes, None
+        return None, None, shapes, None
+    if code in ("SL401", "SL403") and out is not None and out[-2:] == (n, n):
+        return "output", f"an output of shape {_show(out)} where {_show((n,))} or {_show((n, 1))} was expected", \
+            shapes, None
+    if watch is not None and watch.found:
+        return "intermediate", watch.found, shapes, None
+    return None, None, shapes, None
+
+
+def sweep_shapes(request: dict) -> dict:
+    module = import_module(request["path"], "stablelint_confirm_target")
+    function = _function(module, request["function"])
+    backend = Backend(request["framework"], request["device"])
+    parameters = inputs.classify(function)
+    code = request["code"]
+    runs = errors = 0
+    last_error = None
+    tried: list[str] = []
+    succeeded = False
+    seen: set[tuple] = set()
+    pending = None  # SL402: a broadcast error counts once the function has run on another shape
+    count = sum(p.kind != "fixed" for p in parameters)
+    for regime in request["regimes"]:
+        key = tuple(regimes.shape_of(regime, i) for i in range(count))
+        if key in seen:  # no array arguments: every regime is the same run
+            continue
+        seen.add(key)
+        where, what, shapes, error = shape_once(backend, function, parameters, regime, code, "float32")
+        runs += 1
+        tried.append(regime)
+        if error:
+            errors += 1
+            last_error = error
+            continue
+        if where == "call":
+            pending = pending or (regime, what, shapes)
+            continue
+        succeeded = True
+        if where:
+            return _shape_witness(backend, regime, where, what, shapes)
+    if pending and succeeded:
+        regime, what, shapes = pending
+        return _shape_witness(backend, regime, "call", what, shapes)
+    if runs and not succeeded:
+        reason = last_error or (pending[1] if pending else "nothing ran")
+        return {"status": "skipped", "reason": f"{reason} on every synthesised shape"}
+    return {"status": "not-reproduced", "device": backend.device, "runs": runs - errors, "tried": tried,
+            "arguments": [p.name for p in parameters if p.kind != "fixed"], "failed_runs": errors,
+            "last_error": last_error}
+
+
+def _shape_witness(backend: Backend, regime: str, where: str, what: str, shapes: dict) -> dict:
+    return {"status": "confirmed", "device": backend.device, "witness": {
+        "argument": "all", "regime": regime, "dtype": "float32", "device": backend.device, "where": where,
+        "value": what, "shapes": {name: list(shape) for name, shape in shapes.items()}}}
+
+
+def _dtype_of(parameters, target: str, dtype: str) -> str:
+    """The dtype the witness ran in: the run's, or the one configured for the argument the regime varied."""
+    return next((p.dtype for p in parameters if p.name == target and p.dtype), dtype)
+
+
 def verify(request: dict) -> dict:
     original = _function(import_module(request["path"], "stablelint_confirm_original"), request["function"])
     try:
@@ -268,7 +404,7 @@ def verify(request: dict) -> dict:
     except ImportFailed as exc:
         return {"status": "error", "detail": f"the fixed copy: {exc}"}
     backend = Backend(request["framework"], request["device"])
-    parameters = inputs.classify(fixed)
+    parameters = _parameters(fixed, request)
     witness = request["witness"]
     target = {"all": "*", None: "-"}.get(witness["argument"], witness["argument"])
     where, value, error = run_once(backend, fixed, parameters, witness["regime"], target, witness["dtype"])
@@ -300,6 +436,36 @@ def verify(request: dict) -> dict:
                 "detail": f"the fixed function differs on ordinary inputs (by up to {worst:.3g})"}
     return {"status": "verified", "detail": f"finite at the witness and equal within 1e-4 on {len(ORDINARY_SEEDS)} "
                                             f"ordinary inputs"}
+
+
+class ConfigProblem(Exception):
+    pass
+
+
+def _parameters(function: Callable, request: dict) -> list:
+    """The function's parameters, filled from its ``[tool.stablelint.confirm]`` entry where it has one."""
+    config = request.get("config")
+    try:
+        parameters = inputs.classify(function, config)
+    except ValueError as exc:
+        raise ConfigProblem(f"[tool.stablelint.confirm]: {exc}") from None
+    if not config:
+        return parameters
+    if request["framework"] == "numpy" and "bfloat16" in (config.get("dtypes") or {}).values():
+        raise ConfigProblem("[tool.stablelint.confirm]: NumPy has no bfloat16")
+    if config.get("factory"):
+        module_name, _, name = config["factory"].partition(":")
+        sys.path.insert(0, config["root"])
+        try:
+            factory = getattr(importlib.import_module(module_name), name)
+            example = factory()
+        except Exception as exc:  # noqa: BLE001 - the user's factory failing is a verdict
+            raise ConfigProblem(f"the confirm factory {config['factory']} failed: {_exception_line(exc)}") from None
+        try:
+            parameters = inputs.from_factory(parameters, function, example)
+        except TypeError as exc:
+            raise ConfigProblem(f"the confirm factory {config['factory']}: {exc}") from None
+    return parameters
 
 
 def _function(module, qualname: str) -> Callable:
@@ -339,11 +505,14 @@ def main(argv: list[str]) -> int:
     request = json.loads(sys.stdin.read())
     sys.path.insert(0, str(Path(request["path"]).resolve().parent))  # the module's siblings import
     try:
-        result = verify(request) if request["mode"] == "verify" else sweep(request)
+        mode = request["mode"]
+        result = verify(request) if mode == "verify" else sweep_shapes(request) if mode == "shapes" else sweep(request)
     except ImportFailed as exc:
         result = {"status": "error", "reason": str(exc)}
     except Unavailable as exc:
         result = {"status": "skipped", "reason": str(exc)}
+    except ConfigProblem as exc:
+        result = {"status": "error", "reason": str(exc)}
     except MemoryError:
         result = {"status": "error", "reason": "the probe ran out of memory"}
     result_path.write_text(json.dumps(result))

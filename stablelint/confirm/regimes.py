@@ -50,29 +50,73 @@ UNCONFIRMABLE = {
     "SL302": "a semantics rule (the loss is finite for synthesised inputs; it saturates in training)",
     "SL303": "a semantics rule (clamped probabilities keep the loss finite)",
     "SL304": "a semantics rule (nll_loss on probabilities is finite and wrong)",
-    "SL310": "a shape rule (confirming it needs the caller's reduction)",
-    "SL401": "a shape rule (the broadcast output is finite)",
-    "SL402": "a shape rule (the misaligned statistic is finite)",
-    "SL403": "a shape rule (the broadcast loss is finite)",
     "SL000": "not a numerical finding",
 }
+
+
+# Shape rules: instead of NaN/Inf, the probe looks for a broadcast ((N, 1) against (N,) giving
+# (N, N)), a broadcast error on non-square inputs, or (SL310) a loss that is not a scalar. N is
+# chosen unlike every other size, so a broadcast cannot hide.
+SHAPE_N, SHAPE_F = 6, 5
+COLUMN_VS_FLAT = ("column_vs_flat", "flat_vs_column")
+SHAPE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "SL401": COLUMN_VS_FLAT,
+    "SL403": COLUMN_VS_FLAT,
+    "SL402": ("square", "rows", "clips"),
+    "SL310": ("flat", "rows", "images"),
+}
+SHAPE_DESCRIPTIONS = {
+    "column_vs_flat": "the first array argument (N, 1), the others (N,)",
+    "flat_vs_column": "the first array argument (N,), the others (N, 1)",
+    "square": "square (F, F) arrays",
+    "rows": "(N, F) arrays",
+    "clips": "(N, T, F) arrays",
+    "flat": "(N,) arrays",
+    "images": "(N, C, H, W) arrays",
+}
+
+
+def shape_family(code: str) -> tuple[str, ...] | None:
+    return SHAPE_FAMILIES.get(code)
+
+
+def shape_of(regime: str, index: int) -> tuple[int, ...]:
+    """The shape of the ``index``-th array argument under a shape regime."""
+    n, f = SHAPE_N, SHAPE_F
+    if regime in COLUMN_VS_FLAT:
+        column = (index == 0) == (regime == "column_vs_flat")
+        return (n, 1) if column else (n,)
+    return {"square": (f, f), "rows": (n, f), "clips": (n, 4, f), "flat": (n,), "images": (n, 2, 3, 3)}[regime]
+
+
+def shaped_values(shape: tuple[int, ...], seed: str) -> list:
+    """Standard normal values of ``shape`` as nested lists (deterministic in ``seed``)."""
+    rng = random.Random(f"shape:{seed}")
+
+    def build(dims: tuple[int, ...]):
+        if len(dims) == 1:
+            return [rng.gauss(0.0, 1.0) for _ in range(dims[0])]
+        return [build(dims[1:]) for _ in range(dims[0])]
+    return build(shape)
 
 
 def family(code: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     return FAMILIES.get(code)
 
 
-def values(regime: str, seed: int, kind: str = "tensor") -> list[list[float]]:
-    """The (ROWS, COLUMNS) values of one argument under ``regime`` (``kind``: tensor or mask)."""
+def values(regime: str, seed: int, kind: str = "tensor", rows: int = ROWS,
+           columns: int = COLUMNS) -> list[list[float]]:
+    """The (rows, columns) values of one argument under ``regime`` (``kind``: tensor or mask); a
+    configured shape comes in flattened to two dimensions."""
     rng = random.Random(f"{regime}:{seed}")
     if kind == "mask":
         if regime == "zeros":
-            return [[0.0] * COLUMNS for _ in range(ROWS)]
-        rows = [[float(rng.random() < 0.6) for _ in range(COLUMNS)] for _ in range(ROWS)]
-        for row in rows:
+            return [[0.0] * columns for _ in range(rows)]
+        mask = [[float(rng.random() < 0.6) for _ in range(columns)] for _ in range(rows)]
+        for row in mask:
             row[0] = 1.0  # ordinary masks keep at least one entry per row
-        return rows
-    normal = [[rng.gauss(0.0, 1.0) for _ in range(COLUMNS)] for _ in range(ROWS)]
+        return mask
+    normal = [[rng.gauss(0.0, 1.0) for _ in range(columns)] for _ in range(rows)]
     if regime in ("ordinary", "identical"):
         return normal
     if regime.startswith("scale"):
@@ -80,23 +124,37 @@ def values(regime: str, seed: int, kind: str = "tensor") -> list[list[float]]:
         return [[v * factor for v in row] for row in normal]
     if regime.startswith("onehot"):
         peak = float(regime[len("onehot"):])
-        return [[peak if j == i % COLUMNS else 0.0 for j in range(COLUMNS)] for i in range(ROWS)]
+        return [[peak if j == i % columns else 0.0 for j in range(columns)] for i in range(rows)]
     if regime == "neg100":
-        return [[-100.0] * COLUMNS for _ in range(ROWS)]
+        return [[-100.0] * columns for _ in range(rows)]
     if regime == "zeros":
-        return [[0.0] * COLUMNS for _ in range(ROWS)]
+        return [[0.0] * columns for _ in range(rows)]
     if regime == "zero_row":
-        return [[0.0] * COLUMNS] + normal[1:]
+        return [[0.0] * columns] + normal[1:]
     if regime == "constant_rows":
-        return [[float(i + 1)] * COLUMNS for i in range(ROWS)]
+        return [[float(i + 1)] * columns for i in range(rows)]
     raise ValueError(f"unknown regime {regime!r}")
 
 
-def labels(seed: int) -> list[int]:
+def labels(seed: int, count: int = ROWS, classes: int = COLUMNS) -> list[int]:
     rng = random.Random(f"labels:{seed}")
-    return [rng.randrange(COLUMNS) for _ in range(ROWS)]
+    return [rng.randrange(classes) for _ in range(count)]
 
 
-def binary(seed: int) -> list[list[float]]:
+def binary(seed: int, rows: int = ROWS, columns: int = COLUMNS) -> list[list[float]]:
     rng = random.Random(f"binary:{seed}")
-    return [[float(rng.random() < 0.5) for _ in range(COLUMNS)] for _ in range(ROWS)]
+    return [[float(rng.random() < 0.5) for _ in range(columns)] for _ in range(rows)]
+
+
+def reshape(rows: list[list], shape: tuple[int, ...]) -> list:
+    """(rows, columns) nested lists as nested lists of ``shape`` (same number of elements)."""
+    flat = [v for row in rows for v in row]
+
+    def build(dims: tuple[int, ...], start: int):
+        if len(dims) == 1:
+            return flat[start:start + dims[0]]
+        step = 1
+        for d in dims[1:]:
+            step *= d
+        return [build(dims[1:], start + i * step) for i in range(dims[0])]
+    return build(shape, 0) if shape else flat[0]

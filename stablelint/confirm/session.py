@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..config import ConfigFinder
+from ..config import Config, ConfigFinder
 from ..diagnostic import Diagnostic
 from ..discovery import iter_files
 from ..fixer import apply_fixes
@@ -50,7 +50,7 @@ def confirm_paths(paths: list[Path], finder: ConfigFinder, selector: RuleSelecto
         text = data.decode("utf-8-sig", "replace")
         module = _ModuleFacts.of(text, source.path.suffix)
         for diagnostic in sorted(result.diagnostics, key=Diagnostic.sort_key):
-            yield confirm_one(diagnostic, source.path, text, module, options)
+            yield confirm_one(diagnostic, source.path, text, module, options, source.config)
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,15 @@ def _verdict(diagnostic: Diagnostic, path: str, kind: str, reason: str, **extra)
                    rule=diagnostic.rule_name, message=diagnostic.message, verdict=kind, reason=reason, **extra)
 
 
-def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFacts, options: Options) -> Verdict:
+def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFacts, options: Options,
+                config: Config | None = None) -> Verdict:
     display = diagnostic.path
     skip: Callable[[str], Verdict] = lambda why: _verdict(diagnostic, display, SKIPPED, why)  # noqa: E731
     if diagnostic.code in regimes.UNCONFIRMABLE:
         return skip(f"{diagnostic.code} is {regimes.UNCONFIRMABLE[diagnostic.code]}; confirm looks for NaN/Inf")
     family = regimes.family(diagnostic.code)
-    if family is None:
+    shape_regimes = regimes.shape_family(diagnostic.code)
+    if family is None and shape_regimes is None:
         return skip(f"no adversarial regimes are defined for {diagnostic.code}")
     if module.notebook:
         return skip("notebooks are not supported yet")
@@ -153,18 +155,35 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
     if framework is None:
         return _verdict(diagnostic, display, SKIPPED, "only PyTorch and NumPy code can be run yet "
                         "(no JAX or TensorFlow backend)", function=function)
-    regime_names, dtypes = family
-    request = {"mode": "probe", "path": str(path.resolve()), "function": function, "framework": framework,
-               "device": options.device, "regimes": list(regime_names), "dtypes": list(dtypes)}
+    entry = config.confirm_entry(path, function) if config is not None else None
+    if family is not None:
+        regime_names, dtypes = family
+        request = {"mode": "probe", "path": str(path.resolve()), "function": function, "framework": framework,
+                   "device": options.device, "regimes": list(regime_names), "dtypes": list(dtypes),
+                   "config": {**entry.as_request(), "root": str(config.root)} if entry and config else None}
+    else:
+        request = {"mode": "shapes", "path": str(path.resolve()), "function": function, "framework": framework,
+                   "device": options.device, "regimes": list(shape_regimes or ()), "code": diagnostic.code}
     outcome = run_probe(request, options.timeout, options.memory_mb)
     data = outcome.data
     if outcome.status == "confirmed":
         witness = Witness(**data["witness"])
         verdict = _verdict(diagnostic, display, CONFIRMED, _witness_text(witness), function=function,
                            device=witness.device, witness=witness)
-        if diagnostic.fix is not None and diagnostic.fix.applicability == "safe":
+        if family is not None and diagnostic.fix is not None and diagnostic.fix.applicability == "safe":
             verdict.fix = _verify_fix(diagnostic, path, text, request, witness, options)
         return verdict
+    if outcome.status == "not-reproduced" and family is None:
+        arguments = ", ".join(data["arguments"]) or "no array arguments"
+        looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
+            diagnostic.code, "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework == "torch" else ""))
+        reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
+                  f"{arguments} as: {', '.join(data['tried'])}")
+        if data.get("failed_runs"):
+            count = data["failed_runs"]
+            reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
+        return _verdict(diagnostic, display, NOT_REPRODUCED, reason, function=function, device=data["device"],
+                        tried=data["tried"])
     if outcome.status == "not-reproduced":
         checked = "outputs and gradients" if framework == "torch" else "outputs (NumPy: forward only)"
         arguments = ", ".join(data["arguments"]) or "no array arguments"
@@ -181,6 +200,10 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
 
 
 def _witness_text(witness: Witness) -> str:
+    if witness.shapes is not None:
+        given = ", ".join(f"{name} of shape {_show(shape)}" for name, shape in witness.shapes.items())
+        where = "" if witness.where in ("output", "call") else f"{witness.where}: "
+        return f"{where}{witness.value} with {given or 'no array arguments'}, {witness.dtype} on {witness.device}"
     description = regimes.DESCRIPTIONS.get(witness.regime, witness.regime)
     if witness.argument is None:
         given = f"with {description}"
@@ -189,6 +212,10 @@ def _witness_text(witness: Witness) -> str:
     else:
         given = f"with {witness.argument} = {description}"
     return f"{witness.value} in the {witness.where} {given}, {witness.dtype} on {witness.device}"
+
+
+def _show(shape: list[int]) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
 
 
 def _verify_fix(diagnostic: Diagnostic, path: Path, text: str, request: dict, witness: Witness,

@@ -14,7 +14,8 @@ class Witness:
     dtype: str
     device: str
     where: str  # "output" or "gradient of <argument>"
-    value: str  # "NaN", "inf" or "-inf"
+    value: str  # "NaN", "inf" or "-inf"; for a shape rule, what showed the shape bug
+    shapes: dict[str, list[int]] | None = None  # shape rules: the shape each array argument was given
 
 
 @dataclass
