@@ -173,22 +173,18 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
         if family is not None and diagnostic.fix is not None and diagnostic.fix.applicability == "safe":
             verdict.fix = _verify_fix(diagnostic, path, text, request, witness, options)
         return verdict
-    if outcome.status == "not-reproduced" and family is None:
-        arguments = ", ".join(data["arguments"]) or "no array arguments"
-        looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
-            diagnostic.code, "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework == "torch" else ""))
-        reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
-                  f"{arguments} as: {', '.join(data['tried'])}")
-        if data.get("failed_runs"):
-            count = data["failed_runs"]
-            reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
-        return _verdict(diagnostic, display, NOT_REPRODUCED, reason, function=function, device=data["device"],
-                        tried=data["tried"])
     if outcome.status == "not-reproduced":
-        checked = "outputs and gradients" if framework == "torch" else "outputs (NumPy: forward only)"
         arguments = ", ".join(data["arguments"]) or "no array arguments"
-        reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
-                  f"under: {', '.join(data['tried'])}")
+        if family is None:  # a shape rule
+            looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
+                diagnostic.code,
+                "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework == "torch" else ""))
+            reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
+                      f"{arguments} as: {', '.join(data['tried'])}")
+        else:
+            checked = "outputs and gradients" if framework == "torch" else "outputs (NumPy: forward only)"
+            reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
+                      f"under: {', '.join(data['tried'])}")
         if data.get("failed_runs"):
             count = data["failed_runs"]
             reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
