@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import Report
 from .logexp_support import (
     RewriteCheck, argument_text, call_text, expression_text, fix_call, may_be_small, only_arguments,
-    operand_text, origin_note, receiver_text, replace_fix, site, unwrap,
+    operand_text, origin_note, receiver_text, built_fix, site, unwrap,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -70,9 +70,7 @@ class Check(RewriteCheck):
         if x is None or not only_arguments(exp):
             return None
         built = fix_call(render, "expm1", [exp], argument_text(render, x), receiver=receiver_text(render, x))
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)
 
 
 class _State:

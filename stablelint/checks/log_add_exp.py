@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .logexp_support import (
     RewriteCheck, argument_text, call_text, fix_call, framework_of, is_python_scalar_code, is_shifted,
-    only_arguments, operand_short, operand_text, receiver_text, replace_fix, same_value, site, unwrap,
+    only_arguments, operand_short, operand_text, receiver_text, built_fix, same_value, site, unwrap,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -52,6 +52,4 @@ class Check(RewriteCheck):
         receiver = receiver_text(render, a) if value.method else None
         built = fix_call(render, "logaddexp", like, argument_text(render, a), [argument_text(render, b)], framework,
                          receiver=receiver)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .logexp_support import (
     RewriteCheck, argument_text, call_text, fix_call, may_be_small, only_arguments, operand_short,
-    operand_text, receiver_text, replace_fix, site,
+    operand_text, receiver_text, built_fix, site,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -37,6 +37,4 @@ class Check(RewriteCheck):
         if x is None or not only_arguments(value):
             return None
         built = fix_call(render, "log1p", [value], argument_text(render, x), receiver=receiver_text(render, x))
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .logexp_support import (
     RewriteCheck, argument_text, call_text, fix_call, negated, negation_text, only_arguments, operand_short,
-    operand_text, origin_note, replace_fix, returned_by, site,
+    operand_text, origin_note, built_fix, returned_by, site,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -51,6 +51,4 @@ class Check(RewriteCheck):
             return None
         subject = argument_text(render, x) if variant == "sigmoid" else negation_text(render, x)
         built = fix_call(render, "logsigmoid", [value, sigmoid], subject)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .logexp_support import (
     RewriteCheck, argument_text, axis_arguments, call_text, fix_call, framework_of, is_shifted, only_arguments,
-    operand_short, operand_text, origin_note, parenthesize, receiver_text, reduction_args, replace_fix, site,
+    operand_short, operand_text, origin_note, parenthesize, receiver_text, reduction_args, built_fix, site,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -55,9 +55,7 @@ class Check(RewriteCheck):
             receiver = subject if receiver is not None else None
             rest = ["0"]
         built = fix_call(render, "logsumexp", like, subject, rest, framework, receiver=receiver)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)
 
 
 def _spelling_framework(value: Value) -> str:

@@ -984,6 +984,11 @@ def is_literal_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+def built_fix(render: Renderer, node: ast.AST, built: tuple[str, Imports] | None, applicability: str) -> Fix | None:
+    """The fix replacing ``node`` with what ``fix_call``/``callee`` built, or None when nothing was."""
+    return None if built is None else replace_fix(render, node, built[0], applicability, built[1])
+
+
 def replace_fix(render: Renderer, node: ast.AST, text: str, applicability: str, imports: Imports = ()
                 ) -> Fix | None:
     """Replace ``node`` with ``text``; None when that would delete a comment written inside ``node``."""

@@ -6,7 +6,7 @@ import ast
 
 from .logexp_support import (
     EXP_LIMIT, RewriteCheck, argument_text, call_text, cannot_overflow_exp, expression_text, fix_call, framework_of,
-    is_constant, negated, negation_text, only_arguments, operand_text, receiver_text, replace_fix, site,
+    is_constant, negated, negation_text, only_arguments, operand_text, receiver_text, built_fix, site,
     value_at_defaults,
 )
 from ..dataflow import Context
@@ -84,9 +84,7 @@ class Check(RewriteCheck):
         else:
             subject, receiver = argument_text(render, x), receiver_text(render, x)
         built = fix_call(render, "sigmoid", [exp], subject, (), receiver=receiver if exp.method else None)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)
 
 
 def _is_python_math(exp: Value) -> bool:

@@ -13,7 +13,7 @@ from . import Checker, Report
 from .logexp_support import (
     argument_text, axis_arguments, axis_keyword, call_text, expression_text, fix_call, framework_of,
     is_argument_node, is_kernel_exponent, is_literal_true, is_shifted, is_written_call, only_arguments,
-    operand_text, origin_note, receiver_text, reduction_args, replace_fix, same_value, unwrap,
+    operand_text, origin_note, receiver_text, reduction_args, built_fix, same_value, unwrap,
 )
 from ..dataflow import Context
 from ..diagnostic import Fix
@@ -105,9 +105,7 @@ class Check(Checker):
                 return None
         built = fix_call(render, "softmax", like, argument_text(render, x), rest, framework,
                          receiver=receiver_text(render, x) if exp.method else None)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)
 
 
     def _remember(self, value: Value, context: Context) -> None:

@@ -13,7 +13,7 @@ from . import Report
 from .logexp_support import (
     RewriteCheck, argument_text, call_text, callee, fix_call, framework_of, function_name, is_constant,
     is_python_scalar_code, only_arguments, operand_leading_to, operand_short, operand_text, origin_note,
-    replace_fix, site, unwrap,
+    built_fix, replace_fix, site, unwrap,
 )
 from .support import compared_values, gradient_flows, guarded_by
 from ..dataflow import Context
@@ -106,9 +106,7 @@ class Check(RewriteCheck):
                 return None
             return replace_fix(render, value.node, f"{spelled_as[0]}(0, {subject})", self.rule.fix, spelled_as[1])
         built = fix_call(render, "softplus", like, subject, (), framework)
-        if built is None:
-            return None
-        return replace_fix(render, value.node, built[0], self.rule.fix, built[1])
+        return built_fix(render, value.node, built, self.rule.fix)
 
 
 class _State:

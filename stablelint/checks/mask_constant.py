@@ -14,6 +14,7 @@ import math
 from . import Checker, Report
 from .. import fixes
 from .logexp_support import call_arguments
+from .support import made_from
 from ..dataflow import Context
 from ..transfer import same_source
 from ..values import CONST, INSTANCE, MEMBER, MODULE, OP, PARAM, RESULT, UNKNOWN_KIND, Value, same_syntax
@@ -46,7 +47,7 @@ class Check(Checker):
         if value.op in SANITIZERS:
             # nan_to_num(softmax(...)): fully masked rows become 0 instead of NaN, on purpose
             cleaned = context.analyzer.rule_state(self, set)
-            for inner in _through(scores, MASK_KEEPING):
+            for inner in made_from(scores, MASK_KEEPING, limit=8):
                 if inner.kind == OP and inner.op in ("softmax", "log_softmax"):
                     cleaned.add(id(inner))
             return
@@ -101,18 +102,6 @@ def _lowest_finite(render, literal: Value, fill: Value, slot: str):
         text, imports = f"{found[0]}({scores}.dtype).min", found[1]
     return fixes.replace(render, literal.node, text, "unsafe", "mask with the lowest finite value of the dtype",
                          imports)
-
-
-def _through(value: Value, ops: tuple[str, ...], limit: int = 8):
-    """``value`` and what it was made from through the value-preserving ``ops``."""
-    for _ in range(limit):
-        yield value
-        if value.kind == RESULT and value.via is not None:
-            value = value.via
-        elif value.kind == OP and value.op in ops and "input" in value.args:
-            value = value.args["input"]
-        else:
-            return
 
 
 def _mask_constants(scores: Value, limit: int = 24):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from .support import strip
 from ..diagnostic import Fix
 from ..render import Renderer
 from ..shapes import Shape
@@ -81,16 +82,7 @@ def root(value: Value | None) -> Value | None:
 
 def strip_same(value: Value | None) -> Value | None:
     """``value`` without ops that keep values and layout (``x.detach().float()`` is ``x``)."""
-    for _ in range(32):
-        if value is None:
-            return None
-        if value.kind == RESULT and value.via is not None:
-            value = value.via
-        elif value.kind == OP and value.op in SAME_ARRAY and "input" in value.args:
-            value = value.args["input"]
-        else:
-            return value
-    return value
+    return None if value is None else strip(value, SAME_ARRAY, limit=33)
 
 
 def column_pair(a: Shape | None, b: Shape | None) -> bool:

@@ -51,15 +51,24 @@ def gradient_flows(value: Value, context: Context, *, op_value: Value | None = N
     return any(f in context.analyzer.frameworks for f in GRADIENT_FRAMEWORKS)
 
 
-def strip(value: Value, ops: tuple[str, ...]) -> Value:
+def strip(value: Value, ops: tuple[str, ...], limit: int = 64) -> Value:
     """Follow ``value`` through the given value-preserving ops and function results."""
-    while True:
+    for value in made_from(value, ops, limit):
+        pass
+    return value
+
+
+def made_from(value: Value, ops: tuple[str, ...], limit: int = 64) -> Iterator[Value]:
+    """``value``, then what it was made from through the value-preserving ``ops`` and function
+    results, step by step (at most ``limit`` values)."""
+    for _ in range(limit):
+        yield value
         if value.kind == RESULT and value.via is not None:
             value = value.via
         elif value.kind == OP and value.op in ops and "input" in value.args:
             value = value.args["input"]
         else:
-            return value
+            return
 
 
 COMPARISONS = ("gt", "ge", "lt", "le", "ne")
