@@ -276,9 +276,11 @@ def rules_command(output_format: str) -> None:
               help="Seconds each probe may run before it is killed.")
 @click.option("--memory-limit", type=click.IntRange(min=0), default=4096, show_default=True, metavar="MIB",
               help="Host memory cap of each probe in MiB (RLIMIT_DATA; 0: none).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Probes run at a time [default: the number of CPUs, at most 4].")
 @click.option("--output-format", type=click.Choice(["concise", "json"]), default="concise", show_default=True)
 def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignore: tuple[str, ...], timeout: float,
-            memory_limit: int, output_format: str) -> None:
+            memory_limit: int, jobs: int | None, output_format: str) -> None:
     """Run each finding's function on adversarial inputs to confirm it (EXECUTES the code in PATHS).
 
     Each probe imports the module in a child process (timeout, memory cap, not as __main__).
@@ -295,7 +297,8 @@ def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignor
         selector.catalog(finder.for_path(cwd))
         selector.check_command_line()
         for verdict in confirm_paths(list(paths) or [Path(".")], finder, selector,
-                                     Options(device=device, timeout=timeout, memory_mb=memory_limit), cwd):
+                                     Options(device=device, timeout=timeout, memory_mb=memory_limit,
+                                             jobs=jobs or min(4, default_jobs())), cwd):
             verdicts.append(verdict)
             if output_format == "concise":
                 click.echo(concise(verdict))

@@ -17,6 +17,9 @@ For each file the nearest configuration going up from its folder applies
     dtypes = {logits = "float64"}
     ranges = {probs = [0.0, 1.0]}
     factory = "examples:ranking_inputs"  # a function returning (args...) or {name: value}
+    [confirm.FocalLoss]                  # how a class is built for its methods ("module.py:Class" or "Class")
+    init = {gamma = 2.0}                 # keyword arguments for the constructor, or
+    # instance = "examples:make_loss"    # a function returning the instance
 
 Rule selection works like ruff's: the configuration's ``select`` (default:
 every rule) and ``ignore`` apply first, then the command line's; a
@@ -41,7 +44,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-rules",
                "fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes", "confirm")
-CONFIRM_KEYS = ("shapes", "dtypes", "ranges", "factory")
+CONFIRM_KEYS = ("shapes", "dtypes", "ranges", "factory", "init", "instance")
+CONFIRM_CLASS_KEYS = ("init", "instance")  # an entry with one of these configures a class
 CONFIRM_DTYPES = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "bool")
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info", "build", "dist",
@@ -65,15 +69,24 @@ class Selection:
 
 @dataclass(frozen=True)
 class ConfirmEntry:
-    """How ``stablelint confirm`` builds the arguments of one function (``[tool.stablelint.confirm]``)."""
+    """How ``stablelint confirm`` builds the arguments of one function, or the instance of one class
+    whose methods it runs (``[tool.stablelint.confirm]``)."""
 
-    function: str  # "module.py:function", "function" or "Class.method"
+    function: str  # "module.py:function", "function" or "Class.method"; for a class, "module.py:Class" or "Class"
     shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     dtypes: tuple[tuple[str, str], ...] = ()
     ranges: tuple[tuple[str, tuple[float, float]], ...] = ()
     factory: str | None = None  # "module:function"
+    init: dict[str, Any] | None = field(default=None, hash=False)  # a class's constructor keyword arguments
+    instance: str | None = None  # "module:function" returning a class's instance
+
+    @property
+    def is_class(self) -> bool:
+        return self.init is not None or self.instance is not None
 
     def as_request(self) -> dict:
+        if self.is_class:
+            return {"entry": self.function, "init": self.init, "instance": self.instance}
         return {"shapes": {k: list(v) for k, v in self.shapes}, "dtypes": dict(self.dtypes),
                 "ranges": {k: list(v) for k, v in self.ranges}, "factory": self.factory}
 
@@ -94,12 +107,20 @@ class Config:
 
     def confirm_entry(self, file: Path, function: str) -> ConfirmEntry | None:
         """The entry for ``function`` in ``file``: one naming the file first, then one naming only the function."""
+        return self._entry(file, function, classes=False)
+
+    def class_entry(self, file: Path, cls: str) -> ConfirmEntry | None:
+        """The entry saying how to build class ``cls`` of ``file`` (``init`` or ``instance``), found the same way."""
+        return self._entry(file, cls, classes=True)
+
+    def _entry(self, file: Path, function: str, *, classes: bool) -> ConfirmEntry | None:
         rel = _relative(file, self.root)
-        for entry in self.confirm:
+        entries = [e for e in self.confirm if e.is_class == classes]
+        for entry in entries:
             module, _, name = entry.function.rpartition(":")
             if module and name == function and _glob_match(rel, module):
                 return entry
-        return next((e for e in self.confirm if ":" not in e.function and e.function == function), None)
+        return next((e for e in entries if ":" not in e.function and e.function == function), None)
 
     def fix_codes(self) -> dict[str, tuple[str, ...]]:
         """The fix settings by key, for validation."""
@@ -161,7 +182,7 @@ def _string_list(value: Any, where: str, key: str) -> tuple[str, ...]:
 def _confirm_entries(value: Any, where: str, key: str) -> tuple[ConfirmEntry, ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: '{key}' must map function names (\"module.py:function\" or \"function\") "
-                          "to tables of shapes, dtypes, ranges or factory")
+                          "to tables of shapes, dtypes, ranges or factory, or class names to init or instance")
     entries = []
     for function, settings in value.items():
         here = f"{key}.{function}"
@@ -172,6 +193,9 @@ def _confirm_entries(value: Any, where: str, key: str) -> tuple[ConfirmEntry, ..
         for name in settings:
             if name not in CONFIRM_KEYS:
                 raise ConfigError(f"{where}: unknown key '{here}.{name}'; known keys: {', '.join(CONFIRM_KEYS)}")
+        if any(name in settings for name in CONFIRM_CLASS_KEYS):
+            entries.append(_class_entry(function.strip(), settings, where, here))
+            continue
 
         for name in ("shapes", "dtypes", "ranges"):
             if not isinstance(settings.get(name) or {}, dict):
@@ -194,12 +218,47 @@ def _confirm_entries(value: Any, where: str, key: str) -> tuple[ConfirmEntry, ..
             if not (numbers and bounds[0] <= bounds[1]):
                 raise ConfigError(f"{where}: '{here}.ranges.{argument}' must be [lo, hi] with lo <= hi")
             ranges.append((str(argument), (float(bounds[0]), float(bounds[1]))))
-        factory = settings.get("factory")
-        if factory is not None and not (isinstance(factory, str) and all(factory.partition(":")[::2])
-                                        and ":" in factory):
-            raise ConfigError(f"{where}: '{here}.factory' must be \"module:function\"")
+        factory = _reference(settings.get("factory"), where, f"{here}.factory")
         entries.append(ConfirmEntry(function.strip(), tuple(shapes), tuple(dtypes), tuple(ranges), factory))
     return tuple(entries)
+
+
+def _reference(value: Any, where: str, key: str) -> str | None:
+    """A "module:function" setting (factory, instance)."""
+    if value is not None and not (isinstance(value, str) and ":" in value and all(value.partition(":")[::2])):
+        raise ConfigError(f"{where}: '{key}' must be \"module:function\"")
+    return value
+
+
+def _class_entry(name: str, settings: dict, where: str, here: str) -> ConfirmEntry:
+    """An entry with ``init`` or ``instance``: how to build the class ``name`` whose methods are run."""
+    for key in ("shapes", "dtypes", "ranges", "factory"):
+        if key in settings:
+            raise ConfigError(f"{where}: '{here}.{key}': an entry with init or instance configures a class; "
+                              "give a method's arguments in an entry for \"Class.method\"")
+    if "init" in settings and "instance" in settings:
+        raise ConfigError(f"{where}: '{here}': give init or instance, not both")
+    if "." in name.rpartition(":")[2]:
+        raise ConfigError(f"{where}: '{here}': init and instance configure a class; name the class, "
+                          "as \"module.py:Class\" or \"Class\"")
+    init = settings.get("init")
+    if init is not None:
+        if not isinstance(init, dict):
+            raise ConfigError(f"{where}: '{here}.init' must map constructor parameter names to values")
+        for argument, value in init.items():
+            if not _plain(value):
+                raise ConfigError(f"{where}: '{here}.init.{argument}' must be a string, number or boolean, "
+                                  "or a list or table of them")
+    return ConfirmEntry(name, init=init, instance=_reference(settings.get("instance"), where, f"{here}.instance"))
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` passes through JSON unchanged (TOML dates and times do not)."""
+    if isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, dict) and all(_plain(v) for v in value.values())
 
 
 def parse_config(data: Any, path: Path, *, prefix: str = "") -> Config:

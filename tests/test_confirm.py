@@ -10,9 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from stablelint.cli import main
+from confirming import confirm
 
 pytest.importorskip("numpy")
 
@@ -20,18 +18,10 @@ CONFIRM = Path(__file__).resolve().parent.parent / "fixtures" / "confirm"
 FAST = ("--device", "cpu", "--timeout", "3", "--memory-limit", "2048")
 
 
-def invoke(*args: str):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, ["confirm", *args], catch_exceptions=False)
-
-
 @pytest.fixture(scope="module")
 def folder_run():
     before = {p.name: p.read_bytes() for p in CONFIRM.glob("*.py")}
-    result = invoke(*FAST, "--output-format", "json", str(CONFIRM))
+    result = confirm(*FAST, "--output-format", "json", str(CONFIRM))
     after = {p.name: p.read_bytes() for p in CONFIRM.glob("*.py")}
     return result, json.loads(result.stdout), before == after
 
@@ -91,7 +81,7 @@ def test_auto_device_names_the_device_it_used():
 
     mps = getattr(torch.backends, "mps", None)
     expected = "cuda" if torch.cuda.is_available() else "mps" if mps is not None and mps.is_available() else "cpu"
-    result = invoke("--device", "auto", "--output-format", "json", str(CONFIRM / "softmax_log.py"))
+    result = confirm("--device", "auto", "--output-format", "json", str(CONFIRM / "softmax_log.py"))
     (verdict,) = json.loads(result.stdout)
     assert verdict["device"] == verdict["witness"]["device"] == expected
 
@@ -101,7 +91,7 @@ def test_an_unavailable_device_is_skipped():
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    result = invoke("--device", "cuda", str(CONFIRM / "softmax_log.py"))
+    result = confirm("--device", "cuda", str(CONFIRM / "softmax_log.py"))
     assert result.exit_code == 0
     assert "SL101 SKIPPED: CUDA is not available to torch on this machine" in result.stdout
 
@@ -135,9 +125,9 @@ def test_methods_run_on_an_instance_built_from_default_arguments(folder_run):
     # random weights: both builds (original and fixed copy) are seeded alike, so the fix is compared fairly
     assert methods["Projected.forward"]["verdict"] == "CONFIRMED"
     assert methods["Projected.forward"]["fix"]["status"] == "verified"
-    assert methods["NeedsWidth.forward"]["verdict"] == "SKIPPED"
-    assert methods["NeedsWidth.forward"]["reason"].startswith(
-        "class NeedsWidth cannot be built from default constructor arguments (TypeError:")
+    # a required `width: int` is filled (with the synthesised arrays' width) when no entry says how to build it
+    assert methods["NeedsWidth.forward"]["verdict"] == "CONFIRMED"
+    assert methods["NeedsWidth.forward"]["fix"]["status"] == "verified"
 
 
 def test_user_output_is_captured_apart_from_the_result(folder_run):
@@ -158,7 +148,7 @@ def test_json_shape_and_exit_status(folder_run):
 
 
 def test_concise_line_and_exit_one_when_confirmed():
-    result = invoke(*FAST, str(CONFIRM / "softmax_log.py"))
+    result = confirm(*FAST, str(CONFIRM / "softmax_log.py"))
     assert result.exit_code == 1
     (line,) = result.stdout.splitlines()
     assert line.startswith("fixtures/confirm/softmax_log.py:7:12: SL101 CONFIRMED: -inf in the output with "
@@ -167,21 +157,21 @@ def test_concise_line_and_exit_one_when_confirmed():
 
 
 def test_exit_zero_when_nothing_is_confirmed():
-    result = invoke(*FAST, "--select", "SL2", str(CONFIRM / "bounded.py"), str(CONFIRM / "method.py"))
+    result = confirm(*FAST, "--select", "SL2", str(CONFIRM / "bounded.py"), str(CONFIRM / "method.py"))
     assert result.exit_code == 0
     assert result.stdout == ""
 
 
 @pytest.mark.parametrize("args", [("--device", "tpu"), ("--select", "SL999"), ("--timeout", "0")])
 def test_usage_errors_exit_two(args):
-    result = invoke(*args, str(CONFIRM / "bounded.py"))
+    result = confirm(*args, str(CONFIRM / "bounded.py"))
     assert result.exit_code == 2
 
 
 def test_unconfirmable_rules_are_skipped_with_the_reason(tmp_path):
     source = tmp_path / "precision.py"
     source.write_text("import torch\n\n\ndef f(x):\n    return torch.log(1 + x)\n")
-    result = invoke(*FAST, str(source))
+    result = confirm(*FAST, str(source))
     assert result.exit_code == 0
     assert "SL103 SKIPPED: SL103 is a precision rule" in result.stdout
 
@@ -252,7 +242,7 @@ def configured(tmp_path: Path, table: str) -> Path:
 ])
 def test_configured_shapes_make_the_function_runnable(tmp_path, table):
     path = configured(tmp_path, table)
-    result = invoke(*FAST, "--output-format", "json", str(path))
+    result = confirm(*FAST, "--output-format", "json", str(path))
     (verdict,) = json.loads(result.stdout)
     assert verdict["verdict"] == "CONFIRMED", verdict["reason"]
     assert verdict["witness"]["argument"] == "features" and verdict["witness"]["value"] == "-inf"
@@ -265,11 +255,11 @@ def test_a_factory_gives_the_example_arguments(tmp_path):
     path = configured(tmp_path, '[tool.stablelint.confirm."projected_log_probs"]\nfactory = "examples:inputs"\n')
     (tmp_path / "examples.py").write_text(
         "import torch\n\n\ndef inputs():\n    return torch.randn(7, 2), torch.randn(2, 9)\n")
-    result = invoke(*FAST, "--output-format", "json", str(path))
+    result = confirm(*FAST, "--output-format", "json", str(path))
     (verdict,) = json.loads(result.stdout)
     assert verdict["verdict"] == "CONFIRMED", verdict["reason"]
     (tmp_path / "examples.py").write_text("def inputs():\n    raise OSError('no data here')\n")
-    (verdict,) = json.loads(invoke(*FAST, "--output-format", "json", str(path)).stdout)
+    (verdict,) = json.loads(confirm(*FAST, "--output-format", "json", str(path)).stdout)
     assert (verdict["verdict"], verdict["reason"]) == (
         "ERROR", "the confirm factory examples:inputs failed: OSError: no data here")
 
@@ -289,14 +279,25 @@ def test_a_bad_confirm_entry_is_a_configuration_error(tmp_path, table, message):
     (tmp_path / "projected.py").write_bytes((CONFIRM / "projected.py").read_bytes())
     text = table if table.startswith("[tool.stablelint]") else f"[tool.stablelint]\n{table}"
     (tmp_path / "pyproject.toml").write_text(text)
-    result = invoke(*FAST, str(tmp_path / "projected.py"))
+    result = confirm(*FAST, str(tmp_path / "projected.py"))
     assert result.exit_code == 2
     assert message in result.stderr
 
 
 def test_configuring_an_argument_the_function_does_not_take_is_an_error(tmp_path):
     path = configured(tmp_path, '[tool.stablelint.confirm.projected_log_probs]\nshapes = {logits = [8, 3]}\n')
-    (verdict,) = json.loads(invoke(*FAST, "--output-format", "json", str(path)).stdout)
+    (verdict,) = json.loads(confirm(*FAST, "--output-format", "json", str(path)).stdout)
     assert verdict["verdict"] == "ERROR"
     assert verdict["reason"] == ("[tool.stablelint.confirm]: the configuration names an argument 'logits' that "
                                  "projected_log_probs() does not take")
+
+
+def test_parallel_probes_give_the_same_verdicts_in_the_same_order():
+    files = [str(CONFIRM / name) for name in ("method.py", "softmax_log.py", "standardize.py", "exits.py")]
+    serial, parallel = (confirm(*FAST, "--jobs", jobs, "--output-format", "json", *files) for jobs in ("1", "3"))
+    assert serial.exit_code == parallel.exit_code == 1
+
+    def stable(result):  # what the user's code printed may interleave differently; the verdicts may not
+        return [{k: v for k, v in verdict.items() if k != "output"} for verdict in json.loads(result.stdout)]
+    assert stable(serial) == stable(parallel)
+    assert len(stable(serial)) == 6

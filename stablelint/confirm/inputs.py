@@ -3,7 +3,7 @@
 From, in order: the ``[tool.stablelint.confirm]`` entry for the function (a factory's example
 arguments, then per-argument shapes, dtypes and value ranges, which refine what follows),
 parameter names that say what they hold (``target``/``labels`` are class
-indices, ``mask`` is 0/1, ``y_true`` is 0/1, ``dim``/``axis``/``eps``), type annotations
+indices, ``mask`` is 0/1, ``y_true`` is 0/1, ``probs`` lies in [0, 1], ``dim``/``axis``/``eps``), type annotations
 (``torch.Tensor``, ``np.ndarray``, ``int``, ``float``, ``bool``), default values, and otherwise
 a float array of the module's framework. Only the float arrays (kind ``tensor``) and masks take
 the adversarial regimes; everything else is the same in every run.
@@ -21,6 +21,7 @@ from . import regimes
 LABEL_NAMES = {"target", "targets", "label", "labels", "classes", "class_ids", "y_idx"}
 BINARY_NAMES = {"y_true", "y", "truth"}
 MASK_NAMES = {"mask", "attention_mask", "attn_mask", "padding_mask", "valid"}
+PROBABILITY_NAMES = {"probs", "prob", "probabilities", "p", "proba", "y_prob", "y_proba", "pred_probs", "p_hat"}
 ARRAY_WORDS = ("tensor", "ndarray", "array")
 FIXED_BY_NAME: dict[str, Any] = {"dim": -1, "axis": -1, "eps": 1e-8, "epsilon": 1e-8, "temperature": 1.0,
                                  "tau": 1.0, "reduction": "mean"}
@@ -37,7 +38,7 @@ class Parameter:
     given: Any = None  # a factory's values (nested lists), used for the ordinary regime
 
 
-def _annotation(parameter: inspect.Parameter) -> str:
+def annotation_of(parameter: inspect.Parameter) -> str:
     annotation = parameter.annotation
     if annotation is inspect.Parameter.empty:
         return ""
@@ -97,7 +98,7 @@ def _classify(function: Callable) -> list[Parameter]:
             continue
         name = parameter.name
         lowered = name.lower()
-        annotation = _annotation(parameter)
+        annotation = annotation_of(parameter)
         has_default = parameter.default is not inspect.Parameter.empty
         if lowered in LABEL_NAMES:
             result.append(Parameter(name, "labels"))
@@ -105,6 +106,8 @@ def _classify(function: Callable) -> list[Parameter]:
             result.append(Parameter(name, "mask"))
         elif lowered in BINARY_NAMES:
             result.append(Parameter(name, "binary"))
+        elif lowered in PROBABILITY_NAMES and not has_default:  # as a configured range [0, 1] would give
+            result.append(Parameter(name, "tensor", bounds=(0.0, 1.0)))
         elif any(word in annotation for word in ARRAY_WORDS) and not has_default:
             result.append(Parameter(name, "tensor"))
         elif has_default:

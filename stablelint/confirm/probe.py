@@ -14,12 +14,13 @@ import importlib.util
 import inspect
 import json
 import math
+import re
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import inputs, regimes
+from . import inputs, instances, regimes
+from .backends import Backend, Unavailable, arrays, make, reseed
 
 ORDINARY_SEEDS = (0, 1, 2)
 
@@ -47,153 +48,15 @@ def import_module(path: str, name: str):
     return module
 
 
-def _exception_line(exc: BaseException) -> str:
-    return traceback.format_exception_only(type(exc), exc)[-1].strip()
-
-
-class Backend:
-    """Arrays and gradients of one framework on one device."""
-
-    def __init__(self, framework: str, device: str):
-        self.framework = framework
-        if framework == "torch":
-            import torch
-
-            self.torch = torch
-            self.device = _torch_device(torch, device)
-        else:
-            import numpy
-
-            self.numpy = numpy
-            self.device = "cpu"
-
-    def dtype(self, name: str):
-        return getattr(self.torch if self.framework == "torch" else self.numpy, name)
-
-    def build(self, raw: dict[str, tuple], dtype: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The call's arguments, and the leaves whose gradients are checked (torch only)."""
-        arguments: dict[str, Any] = {}
-        leaves: dict[str, Any] = {}
-        for name, entry in raw.items():
-            kind, value = entry[0], entry[1]
-            own = entry[2] if len(entry) > 2 else None  # a configured dtype for this argument
-            if kind == "fixed":
-                arguments[name] = value
-            elif self.framework == "torch":
-                torch = self.torch
-                if kind == "labels":
-                    arguments[name] = torch.tensor(value, dtype=self.dtype(own or "int64"), device=self.device)
-                else:
-                    tensor = torch.tensor(value, dtype=self.dtype(own or dtype), device=self.device)
-                    if kind == "tensor" and tensor.is_floating_point():
-                        tensor.requires_grad_(True)
-                        leaves[name] = tensor
-                    arguments[name] = tensor
-            else:
-                numpy = self.numpy
-                arguments[name] = numpy.array(value, dtype=self.dtype(own or ("int64" if kind == "labels" else dtype)))
-        return arguments, leaves
-
-    def call(self, function: Callable, arguments: dict[str, Any]):
-        """Call ``function``; for NumPy, ``self.floating_events`` collects its overflow/invalid/divide warnings."""
-        _seed()
-        self.floating_events: list[str] = []
-        if self.framework == "numpy":
-            import warnings
-
-            with self.numpy.errstate(over="warn", invalid="warn", divide="warn"), \
-                    warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RuntimeWarning)
-                result = function(**arguments)
-            self.floating_events = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)
-                                    and "encountered in" in str(w.message)]
-            return result
-        return function(**arguments)
-
-    def gradients(self, output: Any, leaves: dict[str, Any]) -> dict[str, Any]:
-        if self.framework != "torch" or not leaves:
-            return {}
-        torch = self.torch
-        parts = [t.sum() for t in _arrays(output) if isinstance(t, torch.Tensor) and t.requires_grad]
-        if not parts:
-            return {}
-        total = sum(parts[1:], parts[0])
-        grads = torch.autograd.grad(total, list(leaves.values()), allow_unused=True)
-        return {name: grad for name, grad in zip(leaves, grads) if grad is not None}
-
-    def non_finite(self, value: Any) -> str | None:
-        """'NaN', 'inf' or '-inf' when ``value`` holds one (NaN first), else None."""
-        found = None
-        for item in _arrays(value):
-            kind = self._non_finite_one(item)
-            if kind == "NaN":
-                return kind
-            found = found or kind
-        return found
-
-    def _non_finite_one(self, item: Any) -> str | None:
-        if isinstance(item, float):
-            return None if math.isfinite(item) else "NaN" if math.isnan(item) else ("inf" if item > 0 else "-inf")
-        if self.framework == "torch":
-            torch = self.torch
-            if not isinstance(item, torch.Tensor) or not (item.is_floating_point() or item.is_complex()):
-                return None
-            item = item.detach()
-            if bool(torch.isnan(item).any()):
-                return "NaN"
-            if bool(torch.isposinf(item).any()):
-                return "inf"
-            return "-inf" if bool(torch.isneginf(item).any()) else None
-        numpy = self.numpy
-        array = numpy.asarray(item)
-        if array.dtype.kind not in "fc":
-            return None
-        if numpy.isnan(array).any():
-            return "NaN"
-        if numpy.isposinf(array).any():
-            return "inf"
-        return "-inf" if numpy.isneginf(array).any() else None
-
-    def plain(self, value: Any) -> list[list[float]]:
-        """Output arrays as float64 NumPy-free lists, for comparing two runs."""
-        result = []
-        for item in _arrays(value):
-            if isinstance(item, float):
-                result.append([item])
-            elif self.framework == "torch" and isinstance(item, self.torch.Tensor):
-                result.append(item.detach().double().cpu().reshape(-1).tolist())
-            elif self.framework == "numpy":
-                result.append(self.numpy.asarray(item, dtype=float).reshape(-1).tolist())
-        return result
-
-
-def _torch_device(torch, requested: str) -> str:
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise Unavailable("CUDA is not available to torch on this machine")
-    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise Unavailable("MPS is not available to torch on this machine")
-    return requested
-
-
-class Unavailable(Exception):
-    pass
-
-
-def _arrays(value: Any):
-    """The arrays and floats inside an output (tuples, lists, dicts, dataclass-like objects)."""
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _arrays(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _arrays(item)
-    elif isinstance(value, float) or hasattr(value, "shape"):
-        yield value
+def _exception_line(exc: BaseException, limit: int = 300) -> str:
+    """"Type: message" on one line: for a message of many lines (TensorFlow's "in user code:" traces),
+    the line that says what went wrong; TensorFlow's "{{function_node ...}}" prefix dropped; at most ``limit``."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[-1:]
+    message = re.sub(r"^\{\{[^}]*\}\}\s*", "", lines[0]) if lines else ""
+    line = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def run_once(backend: Backend, function: Callable, parameters, regime: str, target: str, dtype: str,
@@ -202,7 +65,7 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
     raw = inputs.raw_arguments(parameters, regime, target, seed)
     arguments, leaves = backend.build(raw, dtype)
     try:
-        output = backend.call(function, arguments)
+        output = backend.call(function, arguments, leaves)
     except SystemExit as exc:
         return None, None, f"the function called sys.exit({exc.code!r})"
     except Exception as exc:  # noqa: BLE001
@@ -227,8 +90,8 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
 
 def sweep(request: dict) -> dict:
     module = import_module(request["path"], "stablelint_confirm_target")
-    function = _function(module, request["function"])
-    backend = Backend(request["framework"], request["device"])
+    function = _function(module, request["function"], request.get("instance"))
+    backend = make(request["framework"], request["device"])
     parameters = _parameters(function, request)
     varied = inputs.adversarial(parameters)
     kinds = {p.name: p.kind for p in parameters}
@@ -304,8 +167,8 @@ def _broadcast_watch(backend: Backend):
 
 def shape_once(backend: Backend, function: Callable, parameters, regime: str, code: str, dtype: str):
     """(where, what, shapes, error) for one run of a shape regime; ``where`` None when nothing showed."""
-    arrays = [p for p in parameters if p.kind != "fixed"]
-    shapes = {p.name: regimes.shape_of(regime, i) for i, p in enumerate(arrays)}
+    varied = [p for p in parameters if p.kind != "fixed"]
+    shapes = {p.name: regimes.shape_of(regime, i) for i, p in enumerate(varied)}
     raw = {p.name: ("fixed", p.value) if p.kind == "fixed" else
            ("tensor", regimes.shaped_values(shapes[p.name], f"{regime}:{p.name}")) for p in parameters}
     arguments, _ = backend.build(raw, dtype)
@@ -323,7 +186,7 @@ def shape_once(backend: Backend, function: Callable, parameters, regime: str, co
         if code == "SL402" and any(marker in line for marker in BROADCAST_ERRORS):
             return "call", f"a broadcast error where square inputs run ({line})", shapes, None
         return None, None, shapes, f"the function raised {line}"
-    first = next(iter(_arrays(output)), None)
+    first = next(iter(arrays(output)), None)
     out = _shape(first)
     n = regimes.SHAPE_N
     if code == "SL310":
@@ -346,8 +209,8 @@ def shape_once(backend: Backend, function: Callable, parameters, regime: str, co
 
 def sweep_shapes(request: dict) -> dict:
     module = import_module(request["path"], "stablelint_confirm_target")
-    function = _function(module, request["function"])
-    backend = Backend(request["framework"], request["device"])
+    function = _function(module, request["function"], request.get("instance"))
+    backend = make(request["framework"], request["device"])
     parameters = inputs.classify(function)
     code = request["code"]
     runs = errors = 0
@@ -398,12 +261,14 @@ def _dtype_of(parameters, target: str, dtype: str) -> str:
 
 
 def verify(request: dict) -> dict:
-    original = _function(import_module(request["path"], "stablelint_confirm_original"), request["function"])
+    original = _function(import_module(request["path"], "stablelint_confirm_original"), request["function"],
+                         request.get("instance"))
     try:
-        fixed = _function(import_module(request["fixed_path"], "stablelint_confirm_fixed"), request["function"])
+        fixed = _function(import_module(request["fixed_path"], "stablelint_confirm_fixed"), request["function"],
+                          request.get("instance"))
     except ImportFailed as exc:
         return {"status": "error", "detail": f"the fixed copy: {exc}"}
-    backend = Backend(request["framework"], request["device"])
+    backend = make(request["framework"], request["device"])
     parameters = _parameters(fixed, request)
     witness = request["witness"]
     target = {"all": "*", None: "-"}.get(witness["argument"], witness["argument"])
@@ -454,11 +319,8 @@ def _parameters(function: Callable, request: dict) -> list:
     if request["framework"] == "numpy" and "bfloat16" in (config.get("dtypes") or {}).values():
         raise ConfigProblem("[tool.stablelint.confirm]: NumPy has no bfloat16")
     if config.get("factory"):
-        module_name, _, name = config["factory"].partition(":")
-        sys.path.insert(0, config["root"])
         try:
-            factory = getattr(importlib.import_module(module_name), name)
-            example = factory()
+            example = instances.load(config["factory"], config["root"])()
         except Exception as exc:  # noqa: BLE001 - the user's factory failing is a verdict
             raise ConfigProblem(f"the confirm factory {config['factory']} failed: {_exception_line(exc)}") from None
         try:
@@ -468,9 +330,10 @@ def _parameters(function: Callable, request: dict) -> list:
     return parameters
 
 
-def _function(module, qualname: str) -> Callable:
-    """``name`` (a module-level function) or ``Class.method`` (bound to an instance built from the
-    class's default constructor arguments, with torch's seed fixed so two builds agree)."""
+def _function(module, qualname: str, build: dict | None = None) -> Callable:
+    """``name`` (a module-level function) or ``Class.method``, bound to an instance built as ``build`` (the
+    class's ``[tool.stablelint.confirm]`` entry) says, else from its constructor's defaults (``instances``),
+    with torch's seed fixed so two builds agree."""
     owner, _, name = qualname.rpartition(".")
     if not owner:
         function = getattr(module, name, None)
@@ -482,28 +345,23 @@ def _function(module, qualname: str) -> Callable:
         raise ImportFailed(f"no module-level class {owner!r} after import")
     if isinstance(inspect.getattr_static(cls, name, None), (staticmethod, classmethod)):
         return getattr(cls, name)  # no instance needed
-    _seed()
+    reseed()
     try:
-        instance = cls()
-    except Exception as exc:  # noqa: BLE001
-        raise Unavailable(f"class {owner} cannot be built from default constructor arguments "
-                          f"({_exception_line(exc)})") from None
-    function = getattr(instance, name, None)
-    if not callable(function):
+        function = instances.method(cls, name, build)
+    except instances.BuildProblem as exc:
+        cause = f" ({_exception_line(exc.__cause__)})" if exc.__cause__ else ""
+        problem = ConfigProblem if isinstance(exc, instances.ConfiguredBuildFailed) else Unavailable
+        raise problem(f"{exc}{cause}{exc.hint}") from None
+    if function is None:
         raise ImportFailed(f"class {owner} has no method {name!r}")
     return function
-
-
-def _seed() -> None:
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(0)  # the same weights, dropout masks and random ops in every run
 
 
 def main(argv: list[str]) -> int:
     result_path = Path(argv[1])
     request = json.loads(sys.stdin.read())
-    sys.path.insert(0, str(Path(request["path"]).resolve().parent))  # the module's siblings import
+    # the module's siblings import (a notebook's module is a temporary copy: "folder" is the notebook's)
+    sys.path.insert(0, request.get("folder") or str(Path(request["path"]).resolve().parent))
     try:
         mode = request["mode"]
         result = verify(request) if mode == "verify" else sweep_shapes(request) if mode == "shapes" else sweep(request)

@@ -8,7 +8,8 @@ from .verdict import Verdict
 
 
 def concise(verdict: Verdict) -> str:
-    line = f"{verdict.path}:{verdict.line}:{verdict.column}: {verdict.code} {verdict.verdict}: {verdict.reason}"
+    cell = "" if verdict.cell is None else f"cell {verdict.cell}:"  # as `stablelint check` shows a notebook's
+    line = f"{verdict.path}:{cell}{verdict.line}:{verdict.column}: {verdict.code} {verdict.verdict}: {verdict.reason}"
     if verdict.fix is not None:
         line += f" [{verdict.fix.summary}: {verdict.fix.detail}]"
     return line

@@ -2,15 +2,21 @@
 
 Detection is the same core as ``stablelint check`` (``runner.lint_bytes``); this module only
 decides which findings can be run (inside a module-level function, or a method of a
-module-level class built from its default constructor arguments, of a PyTorch or NumPy
-module), builds the probe requests, and, for a confirmed finding with a safe fix, replays the
-witness on a fixed copy of the module.
+module-level class, of a PyTorch, JAX, TensorFlow or NumPy module; a notebook's code cells
+are one module), builds the probe requests, and, for a confirmed finding with a safe fix,
+replays the witness on a fixed copy of the module.
 """
 
 from __future__ import annotations
 
 import ast
+import collections
+import contextlib
+import dataclasses
+import functools
+import importlib.util
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -19,14 +25,19 @@ from ..config import Config, ConfigFinder
 from ..diagnostic import Diagnostic
 from ..discovery import iter_files
 from ..fixer import apply_fixes
+from ..notebook import is_notebook
 from ..runner import display_path, lint_bytes
 from ..settings import RuleSelector, task_for
 from . import regimes
+from .notebooks import NotebookModule, notebook_module
 from .sandbox import run_probe
 from .verdict import CONFIRMED, ERROR, NOT_REPRODUCED, SKIPPED, FixCheck, Verdict, Witness
 
-RUNNABLE_FRAMEWORKS = ("torch", "numpy")
-UNRUNNABLE_FRAMEWORKS = ("tensorflow", "keras", "jax", "flax")  # no backend yet
+# top-level module imported -> the framework whose backend runs it; NumPy comes last: beside another
+# framework it is a helper, and the arrays are the other framework's
+FRAMEWORK_OF = {"torch": "torch", "jax": "jax", "flax": "jax", "optax": "jax", "equinox": "jax", "haiku": "jax",
+                "tensorflow": "tensorflow", "keras": "tensorflow", "tf_keras": "tensorflow", "numpy": "numpy"}
+FRAMEWORK_NAMES = {"torch": "PyTorch", "jax": "JAX", "tensorflow": "TensorFlow", "numpy": "NumPy"}
 
 
 @dataclass(frozen=True)
@@ -34,11 +45,22 @@ class Options:
     device: str = "auto"
     timeout: float = 30.0
     memory_mb: int = 4096
+    jobs: int = 1  # probes at a time
 
 
 def confirm_paths(paths: list[Path], finder: ConfigFinder, selector: RuleSelector, options: Options,
                   cwd: Path) -> Iterator[Verdict]:
-    """A verdict for each finding in ``paths``, in file and line order."""
+    """A verdict for each finding in ``paths``, in file and line order; ``options.jobs`` probes at a time."""
+    with contextlib.ExitStack() as stack:  # notebooks' temporary modules live until every probe is done
+        yield from _in_order(_work(paths, finder, selector, options, cwd, stack), options.jobs)
+
+
+Work = Callable[[], Verdict]
+
+
+def _work(paths: list[Path], finder: ConfigFinder, selector: RuleSelector, options: Options, cwd: Path,
+          stack: contextlib.ExitStack) -> Iterator[Work]:
+    """One call per finding (lints a file only when its first probe is about to be queued)."""
     sources = sorted(iter_files(paths, finder), key=lambda s: display_path(s.path, cwd))
     for source in sources:
         display = display_path(source.path, cwd)
@@ -47,10 +69,53 @@ def confirm_paths(paths: list[Path], finder: ConfigFinder, selector: RuleSelecto
         result = lint_bytes(data, task, source.path)
         if not result.diagnostics:
             continue
+        findings = sorted(result.diagnostics, key=Diagnostic.sort_key)
+        if is_notebook(source.path.name):
+            virtual = stack.enter_context(notebook_module(data, task, source.path))
+            yield from _notebook_work(findings, virtual, source.path, options, source.config)
+            continue
         text = data.decode("utf-8-sig", "replace")
-        module = _ModuleFacts.of(text, source.path.suffix)
-        for diagnostic in sorted(result.diagnostics, key=Diagnostic.sort_key):
-            yield confirm_one(diagnostic, source.path, text, module, options, source.config)
+        module = _ModuleFacts.of(text)
+        for diagnostic in findings:
+            yield functools.partial(confirm_one, diagnostic, source.path, text, module, options, source.config)
+
+
+def _in_order(work: Iterator[Work], jobs: int) -> Iterator[Verdict]:
+    """Each call's verdict, in the calls' order, with up to ``jobs`` running at once (threads: each waits
+    on its probe's child process)."""
+    if jobs <= 1:
+        for call in work:
+            yield call()
+        return
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stablelint-confirm")
+    pending: collections.deque = collections.deque()
+    try:
+        for call in work:
+            pending.append(pool.submit(call))
+            if len(pending) >= 2 * jobs:  # keep every worker busy while the oldest is awaited
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt: no new probes; running ones time out
+
+
+def _notebook_work(findings: list[Diagnostic], virtual: NotebookModule | None, path: Path, options: Options,
+                   config: Config | None) -> Iterator[Work]:
+    """The notebook's findings probed in its code cells' module, shown where ``check`` shows them."""
+    module = _ModuleFacts.of(virtual.text, notebook=path) if virtual else None
+    for shown in findings:
+        located = virtual.locate(shown) if virtual else None
+        if virtual is None or module is None or located is None:  # SL000: a notebook or cell that does not parse
+            call = functools.partial(confirm_one, shown, path, "", _ModuleFacts(None, {}), options, config)
+        else:
+            call = functools.partial(confirm_one, located, virtual.path, virtual.text, module, options, config)
+        yield functools.partial(_shown_as, call, shown)
+
+
+def _shown_as(call: Work, shown: Diagnostic) -> Verdict:
+    return dataclasses.replace(call(), path=shown.path, line=shown.start.line, column=shown.start.column,
+                               cell=shown.cell, message=shown.message)
 
 
 @dataclass(frozen=True)
@@ -63,16 +128,14 @@ class _Method:
 class _ModuleFacts:
     tree: ast.Module | None
     aliases: dict[str, str]  # local name -> top-level module it imports
-    notebook: bool = False
+    notebook: Path | None = None  # the notebook whose code cells the module is (its folder's modules import)
 
     @classmethod
-    def of(cls, text: str, suffix: str) -> "_ModuleFacts":
-        if suffix == ".ipynb":
-            return cls(None, {}, notebook=True)
+    def of(cls, text: str, notebook: Path | None = None) -> "_ModuleFacts":
         try:
             tree = ast.parse(text)
         except SyntaxError:
-            return cls(None, {})
+            return cls(None, {}, notebook=notebook)
         aliases: dict[str, str] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -81,7 +144,7 @@ class _ModuleFacts:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for name in node.names:
                     aliases[name.asname or name.name] = node.module.split(".")[0]
-        return cls(tree, aliases)
+        return cls(tree, aliases, notebook=notebook)
 
     def enclosing(self, line: int) -> tuple[str, ast.AST | None]:
         """('function', node) for a module-level function holding ``line``; otherwise why not."""
@@ -105,14 +168,17 @@ class _ModuleFacts:
     def framework(self, function: ast.AST) -> str | None:
         """The framework the function uses (by the imported names it mentions), else the module's."""
         used = {self.aliases[n.id] for n in ast.walk(function) if isinstance(n, ast.Name) and n.id in self.aliases}
-        imported = set(self.aliases.values())
-        for pool in (used, imported):
-            for framework in RUNNABLE_FRAMEWORKS:
-                if framework in pool and not (framework == "numpy" and pool & set(UNRUNNABLE_FRAMEWORKS)):
+        for pool in (used, set(self.aliases.values())):
+            found = [FRAMEWORK_OF[m] for m in pool if m in FRAMEWORK_OF]
+            for framework in FRAMEWORK_NAMES:  # in order of preference
+                if framework in found:
                     return framework
-            if pool & set(UNRUNNABLE_FRAMEWORKS):
-                return None  # NumPy beside TensorFlow/JAX is a helper; the arrays are the other framework's
         return None
+
+    def missing_frameworks(self) -> list[str]:
+        """The ML packages the module imports that the Python running stablelint (and the probe) lacks."""
+        wanted = sorted({m for m in self.aliases.values() if m in FRAMEWORK_OF})
+        return [m for m in wanted if importlib.util.find_spec(m) is None]
 
 
 def _is_special(function: ast.FunctionDef) -> bool:
@@ -136,8 +202,6 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
     shape_regimes = regimes.shape_family(diagnostic.code)
     if family is None and shape_regimes is None:
         return skip(f"no adversarial regimes are defined for {diagnostic.code}")
-    if module.notebook:
-        return skip("notebooks are not supported yet")
     if module.tree is None:
         return skip("the file does not parse")
     where, node = module.enclosing(diagnostic.start.line)
@@ -153,9 +217,13 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
         function, body = node.name, node  # type: ignore[union-attr]
     framework = module.framework(body)  # type: ignore[arg-type]
     if framework is None:
-        return _verdict(diagnostic, display, SKIPPED, "only PyTorch and NumPy code can be run yet "
-                        "(no JAX or TensorFlow backend)", function=function)
-    entry = config.confirm_entry(path, function) if config is not None else None
+        return _verdict(diagnostic, display, SKIPPED, "the function uses none of PyTorch, JAX, TensorFlow or NumPy",
+                        function=function)
+    missing = module.missing_frameworks()
+    if missing:
+        return _verdict(diagnostic, display, SKIPPED, f"the module imports {missing[0]}, which is not installed in "
+                        "the Python that runs stablelint (and so the probe)", function=function)
+    entry = config.confirm_entry(module.notebook or path, function) if config is not None else None
     if family is not None:
         regime_names, dtypes = family
         request = {"mode": "probe", "path": str(path.resolve()), "function": function, "framework": framework,
@@ -164,6 +232,11 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
     else:
         request = {"mode": "shapes", "path": str(path.resolve()), "function": function, "framework": framework,
                    "device": options.device, "regimes": list(shape_regimes or ()), "code": diagnostic.code}
+    built = config.class_entry(module.notebook or path, function.rpartition(".")[0]) \
+        if config is not None and "." in function else None  # how to build a method's class
+    request["instance"] = {**built.as_request(), "root": str(config.root)} if built and config else None
+    if module.notebook is not None:  # the module is a temporary file: the notebook's siblings import
+        request["folder"] = str(module.notebook.resolve().parent)
     outcome = run_probe(request, options.timeout, options.memory_mb)
     data = outcome.data
     if outcome.status == "confirmed":
@@ -182,7 +255,7 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
                       f"{arguments} as: {', '.join(data['tried'])}")
         else:
-            checked = "outputs and gradients" if framework == "torch" else "outputs (NumPy: forward only)"
+            checked = "outputs (NumPy: forward only)" if framework == "numpy" else "outputs and gradients"
             reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
                       f"under: {', '.join(data['tried'])}")
         if data.get("failed_runs"):

@@ -45,9 +45,12 @@ class Verdict:
     tried: list[str] = field(default_factory=list)
     fix: FixCheck | None = None
     output: str = ""  # what the user's code printed, when it failed
+    cell: int | None = None  # in a notebook: the 1-based cell that line and column count in
 
     def as_json(self) -> dict:
         data = asdict(self)
+        if self.cell is None:  # the key is there for a notebook's finding only
+            del data["cell"]
         if self.fix is not None:
             data["fix"]["summary"] = self.fix.summary
         return data
