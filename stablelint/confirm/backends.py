@@ -122,6 +122,14 @@ class TorchBackend(Backend):
     def differentiable(self, array):
         return array.is_floating_point()
 
+    def call(self, function, arguments, leaves=None):
+        owner = getattr(function, "__self__", None)
+        if isinstance(owner, self.torch.nn.Module):  # a model's method: its weights on the inputs' device and
+            floats = [a.dtype for a in arguments.values()  # dtype, as after model.to(device).half()
+                      if isinstance(a, self.torch.Tensor) and a.is_floating_point()]
+            owner.to(device=self.device, dtype=floats[0] if floats else None)
+        return super().call(function, arguments)
+
     def leaf(self, array):
         return array.requires_grad_(True)
 

@@ -202,3 +202,41 @@ def _bounded(rows: list[list[float]], bounds: tuple[float, float], spread: bool)
     if spread:
         return [[lo + (hi - lo) * 0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in row] for row in rows]
     return [[min(hi, max(lo, v)) for v in row] for row in rows]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One way to fill the parameters; the probe keeps the first whose ordinary run does not raise."""
+
+    parameters: list[Parameter]
+    description: str = ""  # how it departs from the default plan ("" for the default)
+
+
+ALTERNATIVE_SHAPES = ((regimes.ROWS,), (regimes.ROWS, regimes.COLUMNS, regimes.COLUMNS),
+                      (regimes.ROWS, 3, regimes.COLUMNS, regimes.COLUMNS))
+
+
+def plans(parameters: list[Parameter]) -> list[Plan]:
+    """The default plan, then (for unconfigured arrays) labels/0-1 targets as float arrays, and the
+    float arrays as (N,), (N, T, F) or (N, C, H, W) instead of (N, F): a function that indexes or
+    reduces three dimensions, or compares a regression target, fits one of them."""
+    result = [Plan(parameters)]
+    if any(p.shape or p.given is not None for p in parameters):
+        return result  # configured: the user's shapes are the only ones
+    relabeled = [replace(p, kind="tensor") if p.kind in ("labels", "binary") else p for p in parameters]
+    names = [p.name for p in parameters if p.kind in ("labels", "binary")]
+    variants = [(parameters, "")]
+    if names:
+        variants.append((relabeled, f"{', '.join(names)} as float arrays"))
+        result.append(Plan(relabeled, variants[-1][1]))
+    if not any(p.kind == "tensor" for p in relabeled):
+        return result
+    for shape in ALTERNATIVE_SHAPES:
+        shown = f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
+        for variant, described in variants:
+            shaped = [replace(p, shape=shape) if p.kind in ("tensor", "binary") else
+                      replace(p, shape=(regimes.ROWS, regimes.COLUMNS)) if p.kind == "mask" else p  # (N, T)
+                      for p in variant]
+            if any(p.kind == "tensor" for p in shaped):
+                result.append(Plan(shaped, "; ".join(filter(None, (described, f"arrays of shape {shown}")))))
+    return result

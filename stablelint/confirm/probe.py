@@ -88,43 +88,70 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
     return None, None, None
 
 
+HALF_DTYPES = ("float16", "bfloat16")
+OVERFLOW_ERROR = "without overflow"  # torch: "value cannot be converted to type at::Half without overflow"
+
+
 def sweep(request: dict) -> dict:
     module = import_module(request["path"], "stablelint_confirm_target")
     function = _function(module, request["function"], request.get("instance"))
     backend = make(request["framework"], request["device"])
-    parameters = _parameters(function, request)
-    varied = inputs.adversarial(parameters)
-    kinds = {p.name: p.kind for p in parameters}
+    plans = _plans(backend, function, _parameters(function, request), request["dtypes"][0])
+    half_rule = any(dtype in HALF_DTYPES for dtype in request["dtypes"])  # SL501/SL504: float16 overflow
     runs = errors = 0
     last_error = None
     tried: list[str] = []
-    for dtype in request["dtypes"]:
-        for regime in request["regimes"]:
-            if regime == "identical":
-                targets = ["*"] if sum(kinds[n] == "tensor" for n in varied) >= 2 else []
-            elif regime == "ordinary":
-                targets = ["*"] if varied else ["-"]
-            else:
-                targets = [n for n in varied if inputs.applies(regime, kinds[n])]
-            for target in targets:
-                runs += 1
-                where, value, error = run_once(backend, function, parameters, regime, target, dtype)
-                if error:
-                    errors += 1
-                    last_error = error
-                    continue
-                if where:
-                    return {"status": "confirmed", "device": backend.device, "witness": {
-                        "argument": "all" if target == "*" else None if target == "-" else target,
-                        "regime": regime, "dtype": _dtype_of(parameters, target, dtype), "device": backend.device,
-                        "where": where,
-                        "value": value}}
-            if targets:
-                tried.append(f"{regime} ({dtype})" if len(request["dtypes"]) > 1 else regime)
+    for index, plan in plans:
+        parameters = plan.parameters
+        varied = inputs.adversarial(parameters)
+        kinds = {p.name: p.kind for p in parameters}
+        for dtype in request["dtypes"]:
+            for regime in request["regimes"]:
+                if regime == "identical":
+                    targets = ["*"] if sum(kinds[n] == "tensor" for n in varied) >= 2 else []
+                elif regime == "ordinary":
+                    targets = ["*"] if varied else ["-"]
+                else:
+                    targets = [n for n in varied if inputs.applies(regime, kinds[n])]
+                    if regime == "zeros" and sum(kinds[n] == "tensor" for n in varied) >= 2:
+                        targets.append("*")  # 0 / 0 needs both sides at zero
+                for target in targets:
+                    runs += 1
+                    where, value, error = run_once(backend, function, parameters, regime, target, dtype)
+                    if error and half_rule and OVERFLOW_ERROR in error:  # torch refuses a value float16 cannot hold
+                        where, value, error = "call", f"an overflow error ({error.removeprefix('the function raised ')})", None
+                    if error:
+                        errors += 1
+                        last_error = error
+                        continue
+                    if where:
+                        return {"status": "confirmed", "device": backend.device, "witness": {
+                            "argument": "all" if target == "*" else None if target == "-" else target,
+                            "regime": regime, "dtype": _dtype_of(parameters, target, dtype), "device": backend.device,
+                            "where": where, "value": value, "plan": index, "inputs": plan.description}}
+                label = f"{regime} ({dtype})" if len(request["dtypes"]) > 1 else regime
+                if targets and label not in tried:
+                    tried.append(label)
     if runs and errors == runs:  # the synthesised arguments do not fit the function: a limit of confirm
         return {"status": "skipped", "reason": f"{last_error} on every synthesised input"}
     return {"status": "not-reproduced", "device": backend.device, "runs": runs - errors, "tried": tried,
-            "arguments": varied, "failed_runs": errors, "last_error": last_error}
+            "arguments": inputs.adversarial(plans[0][1].parameters), "failed_runs": errors, "last_error": last_error,
+            "inputs": [plan.description for _, plan in plans if plan.description]}
+
+
+def _plans(backend: Backend, function: Callable, parameters: list, dtype: str) -> list[tuple[int, inputs.Plan]]:
+    """The default plan when the function runs on it; else every other plan it runs on (by ordinary inputs);
+    else the default, whose errors then make the verdict."""
+    candidates = list(enumerate(inputs.plans(parameters)))
+    if len(candidates) == 1:
+        return candidates
+
+    def runs(plan: inputs.Plan) -> bool:
+        error = run_once(backend, function, plan.parameters, "ordinary", "*", dtype)[2]
+        return not error or OVERFLOW_ERROR in error  # it ran, as far as a value float16 cannot hold
+    if runs(candidates[0][1]):
+        return candidates[:1]
+    return [(i, plan) for i, plan in candidates[1:] if runs(plan)] or candidates[:1]
 
 
 BROADCAST_ERRORS = ("must match the size of tensor", "could not be broadcast together", "Incompatible shapes")
@@ -269,8 +296,8 @@ def verify(request: dict) -> dict:
     except ImportFailed as exc:
         return {"status": "error", "detail": f"the fixed copy: {exc}"}
     backend = make(request["framework"], request["device"])
-    parameters = _parameters(fixed, request)
     witness = request["witness"]
+    parameters = inputs.plans(_parameters(fixed, request))[witness.get("plan") or 0].parameters
     target = {"all": "*", None: "-"}.get(witness["argument"], witness["argument"])
     where, value, error = run_once(backend, fixed, parameters, witness["regime"], target, witness["dtype"])
     if error:

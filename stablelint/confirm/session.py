@@ -258,6 +258,8 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             checked = "outputs (NumPy: forward only)" if framework == "numpy" else "outputs and gradients"
             reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
                       f"under: {', '.join(data['tried'])}")
+            if data.get("inputs"):  # the default inputs did not fit: which others ran
+                reason += f"; with {' / '.join(data['inputs'])}"
         if data.get("failed_runs"):
             count = data["failed_runs"]
             reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
@@ -280,7 +282,9 @@ def _witness_text(witness: Witness) -> str:
         given = f"with every array argument at {description}"
     else:
         given = f"with {witness.argument} = {description}"
-    return f"{witness.value} in the {witness.where} {given}, {witness.dtype} on {witness.device}"
+    inputs = f" ({witness.inputs})" if witness.inputs else ""
+    where = "" if witness.where == "call" else f" in the {witness.where}"
+    return f"{witness.value}{where} {given}{inputs}, {witness.dtype} on {witness.device}"
 
 
 def _show(shape: list[int]) -> str:
@@ -294,7 +298,8 @@ def _verify_fix(diagnostic: Diagnostic, path: Path, text: str, request: dict, wi
         fixed_path = Path(folder) / path.name
         fixed_path.write_text(fixed_text, encoding="utf-8")
         verify = {**request, "mode": "verify", "fixed_path": str(fixed_path),
-                  "witness": {"argument": witness.argument, "regime": witness.regime, "dtype": witness.dtype}}
+                  "witness": {"argument": witness.argument, "regime": witness.regime, "dtype": witness.dtype,
+                              "plan": witness.plan}}
         outcome = run_probe(verify, options.timeout, options.memory_mb)
     data = outcome.data
     if outcome.status in ("verified", "not-removed", "disagrees"):

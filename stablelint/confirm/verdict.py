@@ -16,6 +16,8 @@ class Witness:
     where: str  # "output" or "gradient of <argument>"
     value: str  # "NaN", "inf" or "-inf"; for a shape rule, what showed the shape bug
     shapes: dict[str, list[int]] | None = None  # shape rules: the shape each array argument was given
+    plan: int = 0  # which of inputs.plans() the arguments came from (replayed on the fixed copy)
+    inputs: str = ""  # how that plan departs from the default inputs ("" for the default)
 
 
 @dataclass
