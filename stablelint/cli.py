@@ -278,9 +278,11 @@ def rules_command(output_format: str) -> None:
               help="Host memory cap of each probe in MiB (RLIMIT_DATA; 0: none).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Probes run at a time [default: the number of CPUs, at most 4].")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also verify unsafe fixes on a fixed copy (safe fixes always are); the files are never changed.")
 @click.option("--output-format", type=click.Choice(["concise", "json"]), default="concise", show_default=True)
 def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignore: tuple[str, ...], timeout: float,
-            memory_limit: int, jobs: int | None, output_format: str) -> None:
+            memory_limit: int, jobs: int | None, unsafe_fixes: bool, output_format: str) -> None:
     """Run each finding's function on adversarial inputs to confirm it (EXECUTES the code in PATHS).
 
     Each probe imports the module in a child process (timeout, memory cap, not as __main__).
@@ -298,7 +300,7 @@ def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignor
         selector.check_command_line()
         for verdict in confirm_paths(list(paths) or [Path(".")], finder, selector,
                                      Options(device=device, timeout=timeout, memory_mb=memory_limit,
-                                             jobs=jobs or min(4, default_jobs())), cwd):
+                                             jobs=jobs or min(4, default_jobs()), unsafe_fixes=unsafe_fixes), cwd):
             verdicts.append(verdict)
             if output_format == "concise":
                 click.echo(concise(verdict))

@@ -139,9 +139,9 @@ def test_json_shape_and_exit_status(folder_run):
     result, verdicts, unchanged = folder_run
     assert result.exit_code == 1
     assert unchanged  # fix verification works on a temporary copy
-    assert len(verdicts) == 20
+    assert len(verdicts) == 21
     keys = {"path", "line", "column", "code", "rule", "message", "verdict", "reason", "function", "device",
-            "witness", "tried", "fix", "output"}
+            "witness", "tried", "fix", "output", "cell"}  # cell: null outside notebooks
     assert all(set(v) == keys for v in verdicts)
     assert [(Path(v["path"]).name, v["line"]) for v in verdicts] == sorted(
         (Path(v["path"]).name, v["line"]) for v in verdicts)
@@ -185,12 +185,15 @@ def test_shape_rules_are_confirmed_with_the_shapes_that_went_in(folder_run):
     assert {key: v["verdict"] for key, v in found.items()} == {
         ("squared_errors", "SL401"): "CONFIRMED", ("mse_column", "SL403"): "CONFIRMED",
         ("centered", "SL402"): "CONFIRMED", ("dice_loss", "SL310"): "CONFIRMED",
-        ("np_residuals", "SL401"): "CONFIRMED"}
+        ("np_residuals", "SL401"): "CONFIRMED", ("np_mse", "SL401"): "CONFIRMED"}
     torch_output = found[("squared_errors", "SL401")]
     assert torch_output["witness"]["shapes"] == {"pred": [6, 1], "target": [6]}
     assert torch_output["reason"] == ("an output of shape (6, 6) where (6,) or (6, 1) was expected with pred of "
                                       "shape (6, 1), target of shape (6,), float32 on cpu")
     assert found[("np_residuals", "SL401")]["witness"]["value"].startswith("an output of shape (6, 6)")
+    # NumPy arrays are watched too (an ndarray subclass sees every ufunc), so a reduced (N, N) shows
+    assert found[("np_mse", "SL401")]["reason"].startswith(
+        "intermediate: subtract was given shapes (6, 1) and (6,), which broadcast to (6, 6) with pred of shape (6, 1)")
     loss = found[("mse_column", "SL403")]
     assert loss["witness"]["where"] == "intermediate"  # mse_loss returns a scalar; the watched op shows it
     assert loss["reason"].startswith("intermediate: mse_loss was given shapes (6, 1) and (6,), which broadcast to "
@@ -302,3 +305,15 @@ def test_parallel_probes_give_the_same_verdicts_in_the_same_order():
         return [{k: v for k, v in verdict.items() if k != "output"} for verdict in json.loads(result.stdout)]
     assert stable(serial) == stable(parallel)
     assert len(stable(serial)) == 6
+
+
+def test_shape_rule_fixes_are_verified_at_the_witness_shapes_with_unsafe_fixes():
+    result = confirm(*FAST, "--unsafe-fixes", "--output-format", "json", str(CONFIRM / "shapes.py"))
+    fixes = {(v["line"], v["code"]): v["fix"] for v in json.loads(result.stdout)}
+    for (line, code), fix in fixes.items():
+        if code == "SL403":
+            assert fix is None  # SL403 has no fix
+            continue
+        assert (fix["status"], fix["summary"]) == ("verified", "unsafe fix verified"), (line, fix)
+        assert fix["detail"] == f"no {code} symptom at the witness shapes (checked there only)"
+    assert {code for _, code in fixes} == {"SL401", "SL402", "SL403", "SL310"}

@@ -2,9 +2,9 @@
 
 The fixtures in fixtures/confirm_notebooks are nbformat-4 notebooks: softmax.ipynb (a `%matplotlib
 inline` magic, a torch function with a log of a softmax, a top-level cell calling it),
-standardize.ipynb (a NumPy division by a std, importing the sibling nb_helpers.py) and raises.ipynb
-(a top-level cell that raises). They are run from a temporary copy of the folder, from its parent
-(the probe's working folder is on its sys.path: the sibling must import by the notebook's folder).
+standardize.ipynb (a NumPy division by a std, importing the sibling nb_helpers.py and reading
+scale.txt by a relative path) and raises.ipynb (a top-level cell that raises). They are run from a
+temporary copy of the folder, from its parent, so both must resolve in the notebook's folder.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_json_names_the_cell_and_the_fix_check(runs):
     assert verdict["fix"]["status"] == "verified"
 
 
-def test_a_notebook_importing_a_sibling_module_is_confirmed(runs):
+def test_a_notebook_importing_a_sibling_module_and_reading_a_relative_path_is_confirmed(runs):
     line = confirm_line(runs, "standardize.ipynb")
     assert line.startswith("notebooks/standardize.ipynb:cell 3:2:12: SL201 CONFIRMED: NaN in the output with x = ")
 

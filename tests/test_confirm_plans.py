@@ -58,3 +58,29 @@ def test_a_function_no_synthesised_shape_fits_is_skipped_with_the_error(verdicts
     assert verdict["verdict"] == "SKIPPED"
     assert verdict["reason"] == ("the function raised RuntimeError: shape '[-1, 784]' is invalid for input of size 20 "
                                  "on every synthesised input")
+
+
+@pytest.fixture(scope="module")
+def unsafe() -> dict[str, dict]:
+    _, found = confirm_json(*FAST, "--unsafe-fixes", str(PLANS / "dice.py"), str(PLANS / "scorer.py"),
+                            str(PLANS / "attention.py"))
+    return {Path(v["path"]).stem: v for v in found}
+
+
+def test_unsafe_fixes_are_verified_only_when_asked(verdicts, unsafe):
+    assert all(v["fix"] is None for v in verdicts.values())  # SL203/SL501/SL504 fixes are unsafe
+    dice = unsafe["dice"]["fix"]
+    # 1e-4 in place of 1e-8: the forward and the gradient of 0 / (0 + eps) stay finite in float16
+    assert (dice["status"], dice["summary"]) == ("verified", "unsafe fix verified"), dice["detail"]
+
+
+def test_a_model_is_compared_on_ordinary_inputs_before_the_float16_witness_touches_its_weights(unsafe):
+    fix = unsafe["scorer"]["fix"]
+    assert fix["status"] == "verified", fix["detail"]
+    assert fix["detail"] == "finite at the witness and equal within 1e-4 on 3 ordinary inputs"
+
+
+def test_an_original_that_never_runs_is_verified_at_the_witness_alone(unsafe):
+    fix = unsafe["attention"]["fix"]
+    assert fix["status"] == "verified", fix["detail"]
+    assert "nothing to compare" in fix["detail"]

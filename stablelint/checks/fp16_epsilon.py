@@ -79,15 +79,16 @@ class Check(Checker):
             if op_value.node is not None and id(op_value.node) in inside:
                 continue
             constant = _constant(literal)
-            # an optimizer's or a norm layer's eps= takes 1e-4 in float16; a guard in arithmetic 1e-6 (a subnormal)
-            larger = "1e-4" if where.startswith("passed as") else "1e-6"
+            # 1e-4 for an optimizer's or a norm layer's eps= and for a guard in arithmetic alike: a subnormal
+            # guard such as 1e-6 keeps the forward finite but a / (b + eps) still has NaN gradients at 0 / 0
+            larger = "1e-4"
             fix = None
             if isinstance(constant.node, ast.Constant):
                 fix = fixes.replace(render, constant.node, larger, "unsafe", f"raise the epsilon to {larger}")
             report(constant.node,
                    f"{render.text(constant.node, 20)} is {where} in float16 code (this file uses "
                    f"float16), where it rounds to 0 and guards nothing: float16's smallest subnormal is 6e-08; "
-                   f"use a larger epsilon ({larger}; 1e-4 to 1e-6) or torch.finfo(dtype).eps", fix=fix)
+                   f"use a larger epsilon ({larger}) or torch.finfo(dtype).eps", fix=fix)
 
 
 def _constant(value: Value) -> Value:

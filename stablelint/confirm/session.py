@@ -46,6 +46,7 @@ class Options:
     timeout: float = 30.0
     memory_mb: int = 4096
     jobs: int = 1  # probes at a time
+    unsafe_fixes: bool = False  # also replay the witness on a copy with the finding's unsafe fix
 
 
 def confirm_paths(paths: list[Path], finder: ConfigFinder, selector: RuleSelector, options: Options,
@@ -243,7 +244,8 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
         witness = Witness(**data["witness"])
         verdict = _verdict(diagnostic, display, CONFIRMED, _witness_text(witness), function=function,
                            device=witness.device, witness=witness)
-        if family is not None and diagnostic.fix is not None and diagnostic.fix.applicability == "safe":
+        fix = diagnostic.fix
+        if fix is not None and (fix.applicability == "safe" or options.unsafe_fixes):
             verdict.fix = _verify_fix(diagnostic, path, text, request, witness, options)
         return verdict
     if outcome.status == "not-reproduced":
@@ -251,7 +253,7 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
         if family is None:  # a shape rule
             looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
                 diagnostic.code,
-                "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework == "torch" else ""))
+                "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework in ("torch", "numpy") else ""))
             reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
                       f"{arguments} as: {', '.join(data['tried'])}")
         else:
@@ -297,11 +299,14 @@ def _verify_fix(diagnostic: Diagnostic, path: Path, text: str, request: dict, wi
     with tempfile.TemporaryDirectory(prefix="stablelint-fixed-") as folder:
         fixed_path = Path(folder) / path.name
         fixed_path.write_text(fixed_text, encoding="utf-8")
-        verify = {**request, "mode": "verify", "fixed_path": str(fixed_path),
+        mode = "verify" if request["mode"] == "probe" else "verify-shapes"
+        verify = {**request, "mode": mode, "fixed_path": str(fixed_path),
                   "witness": {"argument": witness.argument, "regime": witness.regime, "dtype": witness.dtype,
                               "plan": witness.plan}}
         outcome = run_probe(verify, options.timeout, options.memory_mb)
     data = outcome.data
+    applicability = diagnostic.fix.applicability  # type: ignore[union-attr]
     if outcome.status in ("verified", "not-removed", "disagrees"):
-        return FixCheck(outcome.status, data.get("detail", ""))
-    return FixCheck("error", data.get("detail") or data.get("reason") or "the fixed copy could not be run")
+        return FixCheck(outcome.status, data.get("detail", ""), applicability)
+    return FixCheck("error", data.get("detail") or data.get("reason") or "the fixed copy could not be run",
+                    applicability)

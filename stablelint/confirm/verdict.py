@@ -24,11 +24,13 @@ class Witness:
 class FixCheck:
     status: str  # verified | not-removed | disagrees | error
     detail: str
+    applicability: str = "safe"  # the fix's: "unsafe" ones are run only with --unsafe-fixes
 
     @property
     def summary(self) -> str:
-        return {"verified": "fix verified", "not-removed": "fix does not remove the NaN",
-                "disagrees": "fix changes the result"}.get(self.status, "fix not checked")
+        summary = {"verified": "fix verified", "not-removed": "fix does not remove the NaN",
+                   "disagrees": "fix changes the result"}.get(self.status, "fix not checked")
+        return summary if self.applicability == "safe" else f"{self.applicability} {summary}"
 
 
 @dataclass
@@ -51,8 +53,6 @@ class Verdict:
 
     def as_json(self) -> dict:
         data = asdict(self)
-        if self.cell is None:  # the key is there for a notebook's finding only
-            del data["cell"]
         if self.fix is not None:
             data["fix"]["summary"] = self.fix.summary
         return data
