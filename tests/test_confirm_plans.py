@@ -57,7 +57,17 @@ def test_a_function_no_synthesised_shape_fits_is_skipped_with_the_error(verdicts
     verdict = verdicts["pixels"]
     assert verdict["verdict"] == "SKIPPED"
     assert verdict["reason"] == ("the function raised RuntimeError: shape '[-1, 784]' is invalid for input of size 20 "
-                                 "on every synthesised input")
+                                 "on every synthesised input; give its shapes or a factory in "
+                                 '[tool.stablelint.confirm."pixels.py:pixel_log_probs"]')
+
+
+def test_a_training_step_is_skipped_naming_the_objects_it_takes(verdicts):
+    verdict = verdicts["train_step"]
+    assert verdict["verdict"] == "SKIPPED"
+    # `net` by its annotation (a class of the module), `opt_main` by its name; x and labels are arrays
+    assert verdict["reason"].endswith("on every synthesised input; net, opt_main hold objects no synthesised array "
+                                      'can stand for: give a factory in [tool.stablelint.confirm."train_step.py:'
+                                      'train_step"]')
 
 
 @pytest.fixture(scope="module")

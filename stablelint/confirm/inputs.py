@@ -23,6 +23,9 @@ BINARY_NAMES = {"y_true", "y", "truth"}
 MASK_NAMES = {"mask", "attention_mask", "attn_mask", "padding_mask", "valid"}
 PROBABILITY_NAMES = {"probs", "prob", "probabilities", "p", "proba", "y_prob", "y_proba", "pred_probs", "p_hat"}
 ARRAY_WORDS = ("tensor", "ndarray", "array")
+# parameters that hold objects (a model, an optimizer, a data loader) no synthesised array can stand for
+OBJECT_NAMES = {"model", "net", "network", "module", "optimizer", "optim", "opt", "scaler", "scheduler", "loader",
+                "dataloader", "data_loader", "trainer", "env", "tokenizer", "apply_fn"}
 FIXED_BY_NAME: dict[str, Any] = {"dim": -1, "axis": -1, "eps": 1e-8, "epsilon": 1e-8, "temperature": 1.0,
                                  "tau": 1.0, "reduction": "mean"}
 
@@ -36,6 +39,7 @@ class Parameter:
     dtype: str | None = None  # configured (or a factory's); None: the run's dtype
     bounds: tuple[float, float] | None = None  # configured value range
     given: Any = None  # a factory's values (nested lists), used for the ordinary regime
+    held: bool = False  # annotated with a class that is not an array type: an object (a model, ...)
 
 
 def annotation_of(parameter: inspect.Parameter) -> str:
@@ -121,8 +125,22 @@ def _classify(function: Callable) -> list[Parameter]:
         elif annotation in ("bool",):
             result.append(Parameter(name, "fixed", False))
         else:
-            result.append(Parameter(name, "tensor"))
+            held = parameter.annotation is not inspect.Parameter.empty and isinstance(parameter.annotation, type) \
+                and annotation not in ("str", "list", "tuple", "dict")
+            result.append(Parameter(name, "tensor", held=held))
     return result
+
+
+def objects(parameters: list[Parameter]) -> list[str]:
+    """The parameters filled with arrays that hold objects by their names or annotations (a class of the
+    user's, such as a model)."""
+    return [p.name for p in parameters if p.kind != "fixed" and p.given is None and (p.held or _object_name(p.name))]
+
+
+def _object_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in OBJECT_NAMES or lowered.startswith("opt_") or lowered.endswith(
+        ("_model", "_optimizer", "_opt", "_loader", "_net"))
 
 
 IGNORE_INDEX = -100  # torch's default for cross_entropy / nll_loss

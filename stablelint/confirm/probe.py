@@ -136,7 +136,8 @@ def sweep(request: dict) -> dict:
                 if targets and label not in tried:
                     tried.append(label)
     if runs and errors == runs:  # the synthesised arguments do not fit the function: a limit of confirm
-        return {"status": "skipped", "reason": f"{last_error} on every synthesised input"}
+        return {"status": "skipped", "reason": f"{last_error} on every synthesised input", "unfit": True,
+                "objects": inputs.objects(plans[0][1].parameters)}
     return {"status": "not-reproduced", "device": backend.device, "runs": runs - errors, "tried": tried,
             "arguments": inputs.adversarial(plans[0][1].parameters), "failed_runs": errors, "last_error": last_error,
             "inputs": [plan.description for _, plan in plans if plan.description]}
@@ -311,7 +312,8 @@ def sweep_shapes(request: dict) -> dict:
         return _shape_witness(backend, regime, "call", what, shapes)
     if runs and not succeeded:
         reason = last_error or (pending[1] if pending else "nothing ran")
-        return {"status": "skipped", "reason": f"{reason} on every synthesised shape"}
+        return {"status": "skipped", "reason": f"{reason} on every synthesised shape", "unfit": True,
+                "objects": inputs.objects(parameters)}
     return {"status": "not-reproduced", "device": backend.device, "runs": runs - errors, "tried": tried,
             "arguments": [p.name for p in parameters if p.kind != "fixed"], "failed_runs": errors,
             "last_error": last_error}

@@ -268,8 +268,22 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
         return _verdict(diagnostic, display, NOT_REPRODUCED, reason, function=function, device=data["device"],
                         tried=data["tried"])
     kind = SKIPPED if outcome.status == "skipped" else ERROR
-    return _verdict(diagnostic, display, kind, data.get("reason", "the probe failed"), function=function,
-                    output=outcome.output)
+    reason = data.get("reason", "the probe failed")
+    if data.get("unfit"):  # say how to make it fit
+        held = data.get("objects") or []
+        if held:
+            reason += (f"; {', '.join(held)} {'holds an object' if len(held) == 1 else 'hold objects'} "
+                       "no synthesised array can stand for: give a factory")
+        else:
+            reason += "; give its shapes or a factory"
+        reason += f" in {_entry_table(diagnostic.path, function)}"
+    return _verdict(diagnostic, display, kind, reason, function=function, output=outcome.output)
+
+
+def _entry_table(display: str, function: str) -> str:
+    """The ``[tool.stablelint.confirm]`` table a user adds for ``function`` (named by file and function)."""
+    return f'[tool.stablelint.confirm."{Path(display).name}:{function}"]'
+
 
 
 def _witness_text(witness: Witness) -> str:
