@@ -51,7 +51,7 @@ def test_jax_finding_that_cannot_fire_is_not_reproduced_after_forward_and_backwa
     _, verdicts = jax_run
     verdict = by_function(verdicts, "bounded_scores")
     assert verdict["verdict"] == "NOT REPRODUCED"
-    assert "finite outputs and gradients" in verdict["reason"]
+    assert "finite outputs, gradients and intermediates (jax.debug_nans) in 8 runs" in verdict["reason"]
 
 
 def test_jax_function_jax_grad_cannot_trace_is_checked_forward_only(jax_run):
@@ -66,7 +66,7 @@ def test_jax_device_is_the_one_asked_for_or_skipped_with_the_reason():
         pytest.skip("jax is not installed")
     _, verdicts = confirm_json("--device", "cuda", "--timeout", "20", "--select", "SL101",
                           str(FIXTURES / "jax_losses.py"))
-    assert len(verdicts) == 3  # the SL101 findings
+    assert len(verdicts) == 4  # the SL101 findings
     for verdict in verdicts:  # JAX is not imported here: it warns when a process forks after importing it
         if verdict["verdict"] == "SKIPPED":
             assert verdict["reason"] == "CUDA is not available to JAX on this machine"
@@ -97,3 +97,16 @@ def test_probabilities_by_name_stay_in_range_and_reach_zero(jax_run):
     # ordinary `probs` lie in [0, 1], so only exact zeros (not negative "probabilities") trigger it
     assert (witness["argument"], witness["regime"], witness["where"], witness["value"]) == (
         "probs", "zeros", "gradient of probs", "NaN")
+
+
+def test_jax_nan_made_inside_and_hidden_from_the_output_is_confirmed(jax_run):
+    _, verdicts = jax_run
+    verdict = by_function(verdicts, "guarded_log")
+    assert (verdict["code"], verdict["verdict"]) == ("SL601", "CONFIRMED")
+    assert verdict["witness"]["where"] == "intermediate values (JAX: invalid value (nan) encountered in log)"
+
+
+def test_jax_nan_constant_used_as_padding_is_not_a_witness(jax_run):
+    _, verdicts = jax_run
+    verdict = by_function(verdicts, "padded_log_probs")  # jnp.full(..., jnp.nan): made, not computed
+    assert verdict["verdict"] == "NOT REPRODUCED", verdict["reason"]

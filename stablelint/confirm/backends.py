@@ -203,8 +203,19 @@ class JaxBackend(Backend):
         return self.jnp.issubdtype(array.dtype, self.jnp.floating)
 
     def call(self, function, arguments, leaves=None):
+        """Run once with ``jax.debug_nans``: a NaN an operation makes inside the function is an event (as NumPy's
+        invalid-value warnings are), even when the output comes out finite; a NaN constant is not."""
         self._call = (function, arguments)
-        return super().call(function, arguments)
+        try:
+            with self.jax.debug_nans(True):
+                return super().call(function, arguments)
+        except FloatingPointError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            output = super().call(function, arguments)  # the ordinary run, for the output and gradients
+            primitive = first.rsplit(" in ", 1)[-1]
+            if first.startswith("invalid value") and primitive in NAN_MAKING_PRIMITIVES:
+                self.floating_events = [f"JAX: {first}"]
+            return output
 
     def gradients(self, output, leaves):
         if not leaves or not self._floats(output):
@@ -240,6 +251,14 @@ class JaxBackend(Backend):
         import numpy
 
         return numpy.asarray(item)
+
+
+# JAX primitives that can make a NaN from finite inputs (log or sqrt of a negative, 0 / 0, 0 * inf, inf - inf,
+# acos outside [-1, 1]...). debug_nans reports the first primitive whose output holds a NaN; any other (a NaN
+# constant made as a sentinel for padding, a jitted helper carrying it) is not a bug and is not reported.
+NAN_MAKING_PRIMITIVES = {"log", "log1p", "sqrt", "rsqrt", "cbrt", "div", "rem", "pow", "integer_pow", "mul", "add",
+                         "sub", "acos", "asin", "acosh", "atanh", "atan2", "lgamma", "digamma", "erf_inv",
+                         "reduce_sum", "cumsum", "dot_general", "reduce_max", "reduce_min", "max", "min"}
 
 
 class TensorFlowBackend(Backend):

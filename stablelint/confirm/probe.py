@@ -75,10 +75,6 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
     found = backend.non_finite(output)
     if found:
         return "output", found, None
-    if backend.floating_events:  # NumPy: an intermediate overflowed though the output came out finite
-        event = backend.floating_events[0]
-        value = "NaN" if event.startswith("invalid") else "inf"
-        return f"intermediate values (NumPy: {event})", value, None
     try:
         grads = backend.gradients(output, leaves)
     except Exception as exc:  # noqa: BLE001
@@ -87,6 +83,11 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
         found = backend.non_finite(grad)
         if found:
             return f"gradient of {name}", found, None
+    if backend.floating_events:  # an intermediate overflowed or went NaN though output and gradients are finite
+        event = backend.floating_events[0]
+        value = "NaN" if event.startswith(("invalid", "JAX: invalid")) else "inf"
+        label = event if event.startswith("JAX: ") else f"NumPy: {event}"
+        return f"intermediate values ({label})", value, None
     return None, None, None
 
 

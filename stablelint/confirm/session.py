@@ -257,7 +257,9 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
                       f"{arguments} as: {', '.join(data['tried'])}")
         else:
-            checked = "outputs (NumPy: forward only)" if framework == "numpy" else "outputs and gradients"
+            checked = {"numpy": "outputs (NumPy: forward only)",
+                       "jax": "outputs, gradients and intermediates (jax.debug_nans)"}.get(framework,
+                                                                                       "outputs and gradients")
             reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
                       f"under: {', '.join(data['tried'])}")
             if data.get("inputs"):  # the default inputs did not fit: which others ran
