@@ -151,8 +151,8 @@ def test_concise_line_and_exit_one_when_confirmed():
     result = confirm(*FAST, str(CONFIRM / "softmax_log.py"))
     assert result.exit_code == 1
     (line,) = result.stdout.splitlines()
-    assert line.startswith("fixtures/confirm/softmax_log.py:7:12: SL101 CONFIRMED: -inf in the output with "
-                           "logits = large magnitudes")
+    assert line.startswith("fixtures/confirm/softmax_log.py:7:12: SL101 CONFIRMED: -inf at the flagged expression and "
+                           "in the output with logits = large magnitudes")
     assert line.endswith("[fix verified: finite at the witness and equal within 1e-4 on 3 ordinary inputs]")
 
 

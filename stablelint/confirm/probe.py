@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from . import inputs, instances, regimes
+from . import inputs, instances, regimes, watch
 from .backends import Backend, Unavailable, arrays, make, reseed
 
 ORDINARY_SEEDS = (0, 1, 2)
@@ -31,14 +31,29 @@ class ImportFailed(Exception):
     pass
 
 
-def import_module(path: str, name: str):
+SEEN = watch.Seen()  # the flagged expression's values, when the probe watches it
+
+
+def import_module(path: str, name: str, span: list | None = None):
+    """Import ``path`` as ``name``; with ``span`` ([[line, column], [line, column]]), the expression there
+    is watched (``watch.instrument``) where it can be."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportFailed(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    source = None
+    if span:
+        try:
+            source = watch.instrument(Path(path).read_text(encoding="utf-8-sig"), tuple(span[0]), tuple(span[1]))
+        except (OSError, UnicodeDecodeError):
+            source = None
     try:
-        spec.loader.exec_module(module)
+        if source is None:
+            spec.loader.exec_module(module)
+        else:
+            module.__dict__[watch.NAME] = SEEN
+            exec(compile(source, path, "exec"), module.__dict__)  # noqa: S102 - the user's own module, watched
     except SystemExit as exc:
         raise ImportFailed(f"the module called sys.exit({exc.code!r}) at import") from None
     except KeyboardInterrupt:
@@ -66,6 +81,7 @@ def run_once(backend: Backend, function: Callable, parameters, regime: str, targ
     """(where, value, error): where the NaN/Inf appeared ('output', 'gradient of x') or None."""
     raw = inputs.raw_arguments(parameters, regime, target, seed)
     arguments, leaves = backend.build(raw, dtype)
+    SEEN.reset()
     try:
         output = backend.call(function, arguments, leaves)
     except SystemExit as exc:
@@ -96,9 +112,11 @@ OVERFLOW_ERROR = "without overflow"  # torch: "value cannot be converted to type
 
 
 def sweep(request: dict) -> dict:
-    module = import_module(request["path"], "stablelint_confirm_target")
+    module = import_module(request["path"], "stablelint_confirm_target", request.get("span"))
     function = _function(module, request["function"], request.get("instance"))
     backend = make(request["framework"], request["device"])
+    SEEN.backend = backend if watch.NAME in module.__dict__ else None
+    elsewhere = None  # the first non-finite output that did not come through the flagged expression
     plans = _plans(backend, function, _parameters(function, request), request["dtypes"][0])
     half_rule = any(dtype in HALF_DTYPES for dtype in request["dtypes"])  # SL501/SL504: float16 overflow
     runs = errors = 0
@@ -129,10 +147,14 @@ def sweep(request: dict) -> dict:
                         last_error = error
                         continue
                     if where:
-                        return {"status": "confirmed", "device": backend.device, "witness": {
+                        witness = {
                             "argument": "all" if target == "*" else None if target == "-" else target,
                             "regime": regime, "dtype": _dtype_of(parameters, target, dtype), "device": backend.device,
-                            "where": where, "value": value, "plan": index, "inputs": plan.description}}
+                            "where": where, "value": value, "plan": index, "inputs": plan.description,
+                            "at_finding": SEEN.found}
+                        if not SEEN.elsewhere(where):
+                            return {"status": "confirmed", "device": backend.device, "witness": witness}
+                        elsewhere = elsewhere or witness  # not this finding's NaN: keep looking
                 label = f"{regime} ({dtype})" if len(request["dtypes"]) > 1 else regime
                 if targets and label not in tried:
                     tried.append(label)
@@ -141,7 +163,7 @@ def sweep(request: dict) -> dict:
                 "objects": inputs.objects(plans[0][1].parameters)}
     return {"status": "not-reproduced", "device": backend.device, "runs": runs - errors, "tried": tried,
             "arguments": inputs.adversarial(plans[0][1].parameters), "failed_runs": errors, "last_error": last_error,
-            "inputs": [plan.description for _, plan in plans if plan.description]}
+            "inputs": [plan.description for _, plan in plans if plan.description], "elsewhere": elsewhere}
 
 
 def _plans(backend: Backend, function: Callable, parameters: list, dtype: str) -> list[tuple[int, inputs.Plan]]:

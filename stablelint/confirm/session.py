@@ -227,7 +227,10 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
     entry = config.confirm_entry(module.notebook or path, function) if config is not None else None
     if family is not None:
         regime_names, dtypes = family
+        span = None if diagnostic.code in regimes.DOWNSTREAM else [
+            [diagnostic.start.line, diagnostic.start.column], [diagnostic.end.line, diagnostic.end.column]]
         request = {"mode": "probe", "path": str(path.resolve()), "function": function, "framework": framework,
+                   "span": span,
                    "device": options.device, "regimes": list(regime_names), "dtypes": list(dtypes),
                    "config": {**entry.as_request(), "root": str(config.root)} if entry and config else None}
     else:
@@ -260,10 +263,14 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             checked = {"numpy": "outputs (NumPy: forward only)",
                        "jax": "outputs, gradients and intermediates (jax.debug_nans)"}.get(framework,
                                                                                        "outputs and gradients")
-            reason = (f"finite {checked} in {data['runs']} runs on {data['device']}; varied {arguments} "
+            elsewhere = data.get("elsewhere")  # the function did fail, through something else than this finding
+            held = "the flagged expression stayed finite" if elsewhere else f"finite {checked}"
+            reason = (f"{held} in {data['runs']} runs on {data['device']}; varied {arguments} "
                       f"under: {', '.join(data['tried'])}")
             if data.get("inputs"):  # the default inputs did not fit: which others ran
                 reason += f"; with {' / '.join(data['inputs'])}"
+            if elsewhere:
+                reason += (f"; the function's {_witness_text(Witness(**elsewhere))} comes from elsewhere in it")
         if data.get("failed_runs"):
             count = data["failed_runs"]
             reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
@@ -302,6 +309,10 @@ def _witness_text(witness: Witness) -> str:
         given = f"with {witness.argument} = {description}"
     inputs = f" ({witness.inputs})" if witness.inputs else ""
     where = "" if witness.where == "call" else f" in the {witness.where}"
+    if witness.at_finding == witness.value:  # the watched expression itself went non-finite
+        where = f" at the flagged expression and{where}"
+    elif witness.at_finding:
+        where += f" ({witness.at_finding} at the flagged expression)"
     return f"{witness.value}{where} {given}{inputs}, {witness.dtype} on {witness.device}"
 
 

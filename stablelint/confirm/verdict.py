@@ -18,6 +18,7 @@ class Witness:
     shapes: dict[str, list[int]] | None = None  # shape rules: the shape each array argument was given
     plan: int = 0  # which of inputs.plans() the arguments came from (replayed on the fixed copy)
     inputs: str = ""  # how that plan departs from the default inputs ("" for the default)
+    at_finding: str | None = None  # 'NaN'/'inf'/'-inf' when the flagged expression's own value held it
 
 
 @dataclass
