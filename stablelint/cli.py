@@ -285,7 +285,18 @@ def confirm(paths: tuple[Path, ...], device: str, select: tuple[str, ...], ignor
             memory_limit: int, jobs: int | None, unsafe_fixes: bool, output_format: str) -> None:
     """Run each finding's function on adversarial inputs to confirm it (EXECUTES the code in PATHS).
 
-    Each probe imports the module in a child process (timeout, memory cap, not as __main__).
+    Each probe imports the module in a child process (timeout, memory cap, not as __main__), builds
+    the function's arguments ([tool.stablelint.confirm], parameter names, annotations), runs it
+    forward and backward (PyTorch, JAX, TensorFlow; NumPy forward) on inputs chosen by the rule, and
+    prints CONFIRMED with the witness, NOT REPRODUCED with what was tried, or SKIPPED/ERROR with why.
+    A confirmed finding's safe fix is replayed on a copy; your files are never changed.
+
+    \b
+    Examples:
+      stablelint confirm src/losses.py
+      stablelint confirm src/ --device cuda --select SL1 --jobs 2
+      stablelint confirm analysis.ipynb --unsafe-fixes --output-format json
+
     Exit status: 1 when a finding was confirmed, 0 otherwise, 2 on a usage or configuration error.
     """
     from .confirm.report import as_json, concise, summary
