@@ -110,6 +110,8 @@ def test_a_finding_the_regimes_cannot_trigger_is_not_reproduced(folder_run):
     ("exits.py", "ERROR", "the module called sys.exit(3) at import"),
     ("raises.py", "ERROR", "importing the module raised ValueError: config file missing"),
     ("hogs_memory.py", "ERROR", "the module ran out of memory at import"),
+    ("missing_dependency.py", "SKIPPED",
+     "the module needs stablelint_fixture_absent_package, which the Python running stablelint cannot import"),
 ])
 def test_modules_that_misbehave_do_not_stop_the_run(folder_run, name, kind, reason):
     _, verdicts, _ = folder_run
@@ -139,7 +141,7 @@ def test_json_shape_and_exit_status(folder_run):
     result, verdicts, unchanged = folder_run
     assert result.exit_code == 1
     assert unchanged  # fix verification works on a temporary copy
-    assert len(verdicts) == 21
+    assert len(verdicts) == 22
     keys = {"path", "line", "column", "code", "rule", "message", "verdict", "reason", "function", "device",
             "witness", "tried", "fix", "output", "cell"}  # cell: null outside notebooks
     assert all(set(v) == keys for v in verdicts)
@@ -317,3 +319,12 @@ def test_shape_rule_fixes_are_verified_at_the_witness_shapes_with_unsafe_fixes()
         assert (fix["status"], fix["summary"]) == ("verified", "unsafe fix verified"), (line, fix)
         assert fix["detail"] == f"no {code} symptom at the witness shapes (checked there only)"
     assert {code for _, code in fixes} == {"SL401", "SL402", "SL403", "SL310"}
+
+
+def test_a_module_inside_a_package_is_imported_as_part_of_it():
+    # heads.py imports `.settings`: imported by its file alone, it would fail; the fixed copy, in a temporary
+    # folder, is imported into the same package
+    result = confirm(*FAST, "--output-format", "json", str(CONFIRM.parent / "confirm_package" / "scoring" / "heads.py"))
+    (verdict,) = json.loads(result.stdout)
+    assert verdict["verdict"] == "CONFIRMED", verdict["reason"]
+    assert verdict["fix"]["status"] == "verified", verdict["fix"]["detail"]

@@ -25,9 +25,26 @@ class ImportFailed(Exception):
 SEEN = watch.Seen()  # the flagged expression's values, when the probe watches it
 
 
-def import_module(path: str, name: str, span: list | None = None):
-    """Import ``path`` as ``name``; with ``span`` ([[line, column], [line, column]]), the expression there
-    is watched (``watch.instrument``) where it can be."""
+def package_of(path: Path) -> tuple[str | None, Path]:
+    """The dotted package a module file belongs to (its folders with ``__init__.py``), and the folder its top
+    package lies in; (None, the file's folder) for a module outside any package."""
+    folder = path.resolve().parent
+    parts: list[str] = []
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or None, folder
+
+
+def import_module(path: str, name: str, span: list | None = None, package_path: str | None = None):
+    """Import ``path`` as ``name`` (inside its package, as ``package.name``, so relative imports work; a fixed
+    copy in a temporary folder takes the package of ``package_path``, the original); with ``span``
+    ([[line, column], [line, column]]), the expression there is watched (``watch.instrument``) where it can be."""
+    package, root = package_of(Path(package_path or path))
+    if package:
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        name = f"{package}.{name}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportFailed(f"cannot import {path}")
@@ -45,6 +62,9 @@ def import_module(path: str, name: str, span: list | None = None):
         else:
             module.__dict__[watch.NAME] = SEEN
             exec(compile(source, path, "exec"), module.__dict__)  # noqa: S102 - the user's own module, watched
+    except ModuleNotFoundError as exc:  # not the user's code failing: this Python lacks what it needs
+        raise Unavailable(f"the module needs {exc.name or 'a module'}, which the Python running stablelint cannot "
+                          "import") from None
     except SystemExit as exc:
         raise ImportFailed(f"the module called sys.exit({exc.code!r}) at import") from None
     except KeyboardInterrupt:
@@ -125,7 +145,8 @@ def original_and_fixed(request: dict) -> tuple[Callable, Callable]:
     original = function_of(import_module(request["path"], "stablelint_confirm_original"), request["function"],
                          request.get("instance"))
     try:
-        fixed = function_of(import_module(request["fixed_path"], "stablelint_confirm_fixed"), request["function"],
+        fixed = function_of(import_module(request["fixed_path"], "stablelint_confirm_fixed",
+                                          package_path=request["path"]), request["function"],
                           request.get("instance"))
     except ImportFailed as exc:
         raise FixedCopyFailed(f"the fixed copy: {exc}") from None
