@@ -323,7 +323,7 @@ def test_shape_rule_fixes_are_verified_at_the_witness_shapes_with_unsafe_fixes()
 
 def test_a_module_inside_a_package_is_imported_as_part_of_it():
     # heads.py imports `.settings`: imported by its file alone, it would fail; the fixed copy, in a temporary
-    # folder, is imported into the same package
+    # folder, is imported into the same package; and its sibling logging.py must not shadow the standard library's
     result = confirm(*FAST, "--output-format", "json", str(CONFIRM.parent / "confirm_package" / "scoring" / "heads.py"))
     (verdict,) = json.loads(result.stdout)
     assert verdict["verdict"] == "CONFIRMED", verdict["reason"]

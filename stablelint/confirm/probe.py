@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .backends import Unavailable
-from .loading import ConfigProblem, FixedCopyFailed, ImportFailed
+from .loading import ConfigProblem, FixedCopyFailed, ImportFailed, package_of
 from .shape_probe import sweep_shapes, verify_shapes
 from .value_probe import sweep, verify
 
@@ -23,8 +23,12 @@ from .value_probe import sweep, verify
 def main(argv: list[str]) -> int:
     result_path = Path(argv[1])
     request = json.loads(sys.stdin.read())
-    # the module's siblings import (a notebook's module is a temporary copy: "folder" is the notebook's)
-    sys.path.insert(0, request.get("folder") or str(Path(request["path"]).resolve().parent))
+    # the module's siblings import, as when Python runs it as a script (a notebook's module is a temporary copy:
+    # "folder" is the notebook's); not for a module inside a package, whose siblings may shadow the standard
+    # library (a package's utils/logging.py): import_module puts the package's root on the path instead
+    package, _ = package_of(Path(request["path"]))
+    if request.get("folder") or package is None:
+        sys.path.insert(0, request.get("folder") or str(Path(request["path"]).resolve().parent))
     if request.get("folder"):
         os.chdir(request["folder"])  # as Jupyter runs a notebook: its relative file paths are its folder's
     try:

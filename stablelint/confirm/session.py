@@ -257,7 +257,7 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
                 diagnostic.code,
                 "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework in ("torch", "numpy") else ""))
-            reason = (f"{looked} in {data['runs']} runs on {data['device']} with N = {regimes.SHAPE_N}; shaped "
+            reason = (f"{looked} in {_runs(data['runs'])} on {data['device']} with N = {regimes.SHAPE_N}; shaped "
                       f"{arguments} as: {', '.join(data['tried'])}")
         else:
             checked = {"numpy": "outputs (NumPy: forward only)",
@@ -265,7 +265,7 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
                                                                                        "outputs and gradients")
             elsewhere = data.get("elsewhere")  # the function did fail, through something else than this finding
             held = "the flagged expression stayed finite" if elsewhere else f"finite {checked}"
-            reason = (f"{held} in {data['runs']} runs on {data['device']}; varied {arguments} "
+            reason = (f"{held} in {_runs(data['runs'])} on {data['device']}; varied {arguments} "
                       f"under: {', '.join(data['tried'])}")
             if data.get("inputs"):  # the default inputs did not fit: which others ran
                 reason += f"; with {' / '.join(data['inputs'])}"
@@ -287,6 +287,10 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             reason += "; give its shapes or a factory"
         reason += f" in {_entry_table(diagnostic.path, function)}"
     return _verdict(diagnostic, display, kind, reason, function=function, output=outcome.output)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 def _entry_table(display: str, function: str) -> str:
