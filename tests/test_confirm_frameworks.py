@@ -78,7 +78,7 @@ def test_tensorflow_and_keras_code():
     status, verdicts = confirm_json(*FAST, str(FIXTURES / "tf_losses.py"))
     if importlib.util.find_spec("tensorflow") is None:
         assert status == 0
-        assert [v["verdict"] for v in verdicts] == ["SKIPPED", "SKIPPED"]
+        assert [v["verdict"] for v in verdicts] == ["SKIPPED", "SKIPPED", "SKIPPED"]
         assert all(v["reason"].startswith("the module imports keras, which is not installed") for v in verdicts)
         return
     assert status == 1
@@ -87,6 +87,8 @@ def test_tensorflow_and_keras_code():
     assert log_softmax["fix"]["status"] == "verified"
     layer = by_function(verdicts, "Standardize.call")  # a Keras layer built from its default arguments
     assert (layer["code"], layer["verdict"], layer["witness"]["value"]) == ("SL201", "CONFIRMED", "NaN")
+    pooled = by_function(verdicts, "AttentionPool.call")  # weights made in build(): run as layer(x)
+    assert (pooled["code"], pooled["verdict"], pooled["witness"]["at_finding"]) == ("SL107", "CONFIRMED", "NaN")
 
 
 def test_probabilities_by_name_stay_in_range_and_reach_zero(jax_run):

@@ -54,9 +54,23 @@ def method(cls: type, name: str, config: dict | None) -> Callable | None:
     instance = build(cls, config)
     if isinstance(instance, cls):
         found = getattr(instance, name, None)
-        return found if callable(found) else None
-    function = getattr(cls, name, None)
-    return function.__get__(instance, type(instance)) if callable(function) else None
+    else:
+        function = getattr(cls, name, None)
+        found = function.__get__(instance, type(instance)) if callable(function) else None
+    if not callable(found):
+        return None
+    if name == "call" and getattr(instance, "built", True) is False and callable(getattr(instance, "build", None)):
+        return _through_call(instance, found)  # an unbuilt Keras layer: layer(x) builds its weights, then calls
+    return found
+
+
+def _through_call(layer: Any, call: Callable) -> Callable:
+    """``layer(...)`` with ``call``'s signature, so its parameters are filled as ``call``'s."""
+    def run(*args, **kwargs):
+        return layer(*args, **kwargs)
+    run.__signature__ = inspect.signature(call)  # type: ignore[attr-defined]
+    run.__name__ = getattr(call, "__name__", "call")
+    return run
 
 
 def build(cls: type, config: dict | None) -> Any:

@@ -83,7 +83,8 @@ def exception_line(exc: BaseException, limit: int = 300) -> str:
     if len(lines) > 1 and lines[0].endswith(":"):
         lines = lines[-1:]
     message = re.sub(r"^\{\{[^}]*\}\}\s*", "", lines[0]) if lines else ""
-    line = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    kind = type(exc).__name__
+    line = message if message.startswith(f"{kind}: ") else f"{kind}: {message}" if message else kind
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
