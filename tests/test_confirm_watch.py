@@ -41,6 +41,8 @@ def test_each_finding_of_a_function_gets_its_own_witness(verdicts):
 @pytest.mark.parametrize("text, start, end, expected", [
     ("y = a / b.std()\n", (1, 5), (1, 16), "y = __stablelint_seen__(a / b.std())\n"),
     ("y = f(\n    a,\n    b)\n", (1, 5), (3, 7), "y = __stablelint_seen__(f(\n    a,\n    b))\n"),
+    ("def f(a):\n    a /= a.sum()\n", (2, 5), (2, 17),   # an in-place update: its new value is watched
+     "def f(a):\n    a /= a.sum(); __stablelint_seen__(a)\n"),
     ("opt(eps=1e-8)\n", (1, 5), (1, 13), None),   # a keyword argument is not an expression
     ("x = 1\n", (1, 1), (1, 6), None),            # nor is a statement
 ])

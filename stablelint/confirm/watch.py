@@ -41,9 +41,9 @@ class Seen:
 
 
 def instrument(text: str, start: tuple[int, int], end: tuple[int, int]) -> str | None:
-    """``text`` with the expression between two 1-based (line, column) positions wrapped in the watch,
-    or None when that span is not a whole expression (a keyword argument, a statement) or the result
-    does not parse."""
+    """``text`` with the expression between two 1-based (line, column) positions wrapped in the watch (an
+    in-place update ``a /= b`` is followed by a look at ``a``), or None when that span is neither (a keyword
+    argument, another statement) or the result does not parse."""
     lines = text.splitlines(keepends=True)
     try:
         first = sum(len(line) for line in lines[:start[0] - 1]) + start[1] - 1
@@ -56,7 +56,24 @@ def instrument(text: str, start: tuple[int, int], end: tuple[int, int]) -> str |
     try:
         ast.parse(f"({span})", mode="eval")
         wrapped = f"{text[:first]}{NAME}({span}){text[last:]}"
+    except SyntaxError:
+        wrapped = _after_update(text, first, last, span)
+    if wrapped is None:
+        return None
+    try:
         ast.parse(wrapped)
     except SyntaxError:
         return None
     return wrapped
+
+
+def _after_update(text: str, first: int, last: int, span: str) -> str | None:
+    """For an in-place update of a name (``a /= a.sum()``), the statement followed by a look at the name's new
+    value, on the same line (so line numbers stay); None for anything else."""
+    try:
+        body = ast.parse(span).body
+    except SyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], ast.AugAssign) or not isinstance(body[0].target, ast.Name):
+        return None
+    return f"{text[:first]}{span}; {NAME}({body[0].target.id}){text[last:]}"
