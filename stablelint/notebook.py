@@ -8,15 +8,10 @@ that uses it.  Positions are mapped back through the markers: a finding
 carries ``cell`` (the 1-based index among *all* cells, markdown included) and
 a line and column inside that cell.
 
-IPython syntax that is not Python is kept out of the parser without moving
-anything: a cell whose first line is a ``%%`` cell magic is skipped; a line
-magic (``%matplotlib inline``), shell escape (``!pip install ...``) or help
-line (``obj?``, ``?obj``) at the start of a logical line becomes ``pass`` (or
-``name = ...`` for ``name = !cmd``) at the same indentation, so the line stays
-a statement in an indented block and every other line and column keeps its
-place; a backslash-continued magic masks its continuation lines too.  A cell
-that still does not parse is reported on its own (SL000, as for a .py file
-that does not parse) and left out of the module.  Notebooks whose
+IPython syntax that is not Python is masked without moving anything
+(``notebook_magics``); a cell starting with a ``%%`` cell magic is skipped. A
+cell that still does not parse is reported on its own (SL000, as for a .py
+file that does not parse) and left out of the module.  Notebooks whose
 ``language_info`` names another language than Python are skipped.
 
 Fixes run on the virtual module like on a file (rounds, rollback of fixes
@@ -25,17 +20,11 @@ a fix needs is added by the same code as for files, which puts it after the
 existing top-of-module imports, that is into the cell holding them (or the
 first code cell).  The fixed module is split at the markers, masked lines get
 their original text back, and only the ``source`` values of the cells that
-changed are replaced in the original JSON text: outputs, metadata, ids,
-execution counts, key order, indentation and escaping stay byte for byte.  A
-source written as a list of lines is written back as a list in the same
-layout (lines that did not change keep their exact original spelling), a
-string as a string.  The result is re-read and compared with what was
-intended before anything is written.
+changed are replaced in the original JSON text (``notebook_json``).
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import re
@@ -44,17 +33,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .diagnostic import Diagnostic, Edit, FileError, FileResult, Fix, Position
+from .notebook_json import with_sources
+from .notebook_magics import LINE_WITH_END, MAGIC_TAIL, NEWLINE, is_cell_magic, mask
 
 SUFFIX = ".ipynb"
 # Marker lines of the virtual module; the random tail keeps them apart from anything a user writes.
 _CELL_MARK = "#@stablelint-cell-7f3a9c1e "
-_MAGIC_MARK = "#@stablelint-magic-7f3a9c1e "
 _CELL_LINE = re.compile(re.escape(_CELL_MARK) + r"(\d+)$")
-_MAGIC_TAIL = re.compile(r"\s*" + re.escape(_MAGIC_MARK) + r"(\d+)$")
-_NEWLINE = re.compile(r"\r\n?|\n")
-_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$")
-_HELP = re.compile(r"\?\??.*|[A-Za-z_][\w.]*(?:\(\))?\?\??")
-_ASSIGNED_MAGIC = re.compile(r"([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!].*")
 
 
 def is_notebook(name: str) -> bool:
@@ -151,89 +136,6 @@ def cell_sources(text: str) -> list[str] | None:
         return None
 
 
-# -- magics ----------------------------------------------------------------------
-
-
-def is_cell_magic(source: str) -> bool:
-    first = next((line for line in _NEWLINE.split(source) if line.strip()), "")
-    return first.lstrip().startswith("%%")
-
-
-def mask(source: str) -> str:
-    """The cell with IPython-only lines replaced by placeholders on the same lines (see the module docs).
-
-    Each placeholder ends with a marker comment naming the (0-based) line it stands for, so the
-    original line can be put back after fixes have moved lines around.
-    """
-    lines = _LINE_WITH_END.findall(source)
-    out: list[str] = []
-    depth = 0
-    quote: str | None = None  # the open string's quote, while a string spans lines
-    continued = False  # the previous line ended with a backslash (outside a string)
-    magic_continues = False
-    for number, raw in enumerate(lines):
-        body = raw.rstrip("\r\n")
-        ending = raw[len(body):]
-        if magic_continues:
-            out.append(f"{_MAGIC_MARK}{number}{ending}")
-            magic_continues = body.endswith("\\")
-            continue
-        if depth == 0 and quote is None and not continued:
-            placeholder = _placeholder(body)
-            if placeholder is not None:
-                out.append(f"{placeholder}  {_MAGIC_MARK}{number}{ending}")
-                magic_continues = body.endswith("\\")
-                continue
-        out.append(raw)
-        depth, quote, continued = _scan(body, depth, quote)
-    return "".join(out)
-
-
-def _placeholder(line: str) -> str | None:
-    stripped = line.lstrip()
-    indent = line[: len(line) - len(stripped)]
-    stripped = stripped.rstrip()
-    if stripped[:1] in ("%", "!") or _HELP.fullmatch(stripped):
-        return f"{indent}pass"
-    assigned = _ASSIGNED_MAGIC.fullmatch(stripped)
-    if assigned:
-        return f"{indent}{assigned.group(1)}..."
-    return None
-
-
-def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bool]:
-    """Bracket depth, open multi-line string and backslash continuation after ``line``."""
-    i, n = 0, len(line)
-    comment = False
-    while i < n:
-        char = line[i]
-        if quote is not None:
-            if char == "\\":
-                i += 2
-            elif line.startswith(quote, i):
-                i += len(quote)
-                quote = None
-            else:
-                i += 1
-            continue
-        if char == "#":
-            comment = True
-            break
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth = max(0, depth - 1)
-        elif char in "'\"":
-            quote = char * 3 if line.startswith(char * 3, i) else char
-            i += len(quote)
-            continue
-        i += 1
-    escaped_end = line.endswith("\\") and not comment
-    if quote is not None and len(quote) == 1 and not escaped_end:
-        quote = None  # an unterminated one-line string ends with the line
-    return depth, quote, escaped_end and quote is None
-
-
 # -- the virtual module ----------------------------------------------------------
 
 
@@ -249,7 +151,7 @@ class LineMap:
         mapping = cls()
         cell: int | None = None
         line = 0
-        for raw in _NEWLINE.split(text):
+        for raw in NEWLINE.split(text):
             found = _CELL_LINE.match(raw)
             if found:
                 cell, line = int(found.group(1)), 0
@@ -305,7 +207,7 @@ def split_module(text: str, notebook: Notebook) -> dict[int, str]:
     chunks: dict[int, list[str]] = {}
     current: list[str] | None = None
     order: list[int] = []
-    for raw in _LINE_WITH_END.findall(text):
+    for raw in LINE_WITH_END.findall(text):
         found = _CELL_LINE.match(raw.rstrip("\r\n"))
         if found:
             current = chunks.setdefault(int(found.group(1)), [])
@@ -320,11 +222,11 @@ def split_module(text: str, notebook: Notebook) -> dict[int, str]:
     sources: dict[int, str] = {}
     for index, lines in chunks.items():
         original = by_index[index].source
-        originals = _LINE_WITH_END.findall(original)
+        originals = LINE_WITH_END.findall(original)
         restored = []
         for raw in lines:
             body = raw.rstrip("\r\n")
-            found = _MAGIC_TAIL.search(body)
+            found = MAGIC_TAIL.search(body)
             if found:
                 number = int(found.group(1))
                 old = originals[number]
@@ -383,130 +285,6 @@ def keep_fixes_in_cells(diagnostics: list[Diagnostic], mapping: LineMap) -> None
         if cell is None or any(mapping.cell_of(e.start) != cell or mapping.cell_of(e.end) != cell
                                for e in diagnostic.fix.edits):
             diagnostic.fix = None
-
-
-# -- writing ---------------------------------------------------------------------
-
-
-def with_sources(notebook: Notebook, sources: dict[int, str]) -> str:
-    """The notebook's JSON text with the ``source`` of the given cells (1-based) replaced, nothing else."""
-    changed = {index: source for index, source in sources.items() if notebook.cells[index - 1].source != source}
-    if not changed:
-        return notebook.text
-    text = notebook.text
-    spans = _source_spans(text)
-    ascii_only = _writes_ascii(text)
-    for index in sorted(changed, reverse=True):  # from the end: earlier offsets stay valid
-        span = spans[index - 1]
-        if span is None:
-            raise ValueError(f"cell {index} has no source to replace")
-        start, end = span
-        text = text[:start] + _render_source(text, start, end, changed[index], ascii_only) + text[end:]
-    expected = copy.deepcopy(notebook.data)
-    for index, source in changed.items():
-        cell = expected["cells"][index - 1]
-        cell["source"] = source
-    check = json.loads(text)
-    for cell in check["cells"]:
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(cell["source"])
-    for cell in expected["cells"]:
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(cell["source"])
-    if check != expected:
-        raise ValueError("the rewritten notebook does not read back as intended")
-    return text
-
-
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _source_spans(text: str) -> list[tuple[int, int] | None]:
-    """Where each cell's ``source`` value lies in the (valid) JSON text: (start, end) offsets."""
-    decoder = json.JSONDecoder()
-    spans: list[tuple[int, int] | None] = []
-
-    def ws(position: int) -> int:
-        return _WS.match(text, position).end()  # type: ignore[union-attr]
-
-    def members(position: int, on_value: Callable[[str, int], int]) -> int:
-        """Walk the object starting at ``position`` ('{'); ``on_value(key, start)`` returns the value's end."""
-        position = ws(position + 1)
-        if text[position] == "}":
-            return position + 1
-        while True:
-            key, position = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
-            position = ws(ws(position) + 1)  # past ':'
-            position = ws(on_value(key, position))
-            if text[position] == "}":
-                return position + 1
-            position = ws(position + 1)  # past ','
-
-    def skip(position: int) -> int:
-        return decoder.raw_decode(text, position)[1]
-
-    def cell_member(holder: list, key: str, position: int) -> int:
-        end = skip(position)
-        if key == "source":
-            holder[0] = (position, end)
-        return end
-
-    def top_member(key: str, position: int) -> int:
-        if key != "cells":
-            return skip(position)
-        spans.clear()
-        position = ws(position + 1)  # past '['
-        if text[position] == "]":
-            return position + 1
-        while True:
-            holder: list = [None]
-            position = ws(members(position, lambda k, p: cell_member(holder, k, p)))
-            spans.append(holder[0])
-            if text[position] == "]":
-                return position + 1
-            position = ws(position + 1)
-
-    members(ws(0), top_member)
-    return spans
-
-
-def _writes_ascii(text: str) -> bool:
-    """Whether the file escapes non-ASCII characters (``\\u00e9``) instead of writing them."""
-    if not text.isascii():
-        return False
-    return any(int(code, 16) > 0x7F for code in re.findall(r"\\u([0-9a-fA-F]{4})", text))
-
-
-def _render_source(text: str, start: int, end: int, source: str, ascii_only: bool) -> str:
-    old = text[start:end]
-    if not old.startswith("["):
-        return json.dumps(source, ensure_ascii=ascii_only)
-    decoder = json.JSONDecoder()
-    items: list[tuple[int, int]] = []
-    position = _WS.match(text, start + 1).end()  # type: ignore[union-attr]
-    while text[position] != "]":
-        _, item_end = decoder.raw_decode(text, position)
-        items.append((position, item_end))
-        position = _WS.match(text, item_end).end()  # type: ignore[union-attr]
-        if text[position] == ",":
-            position = _WS.match(text, position + 1).end()  # type: ignore[union-attr]
-    spelled: dict[str, str] = {}
-    for item_start, item_end in items:
-        spelled.setdefault(json.loads(text[item_start:item_end]), text[item_start:item_end])
-    if items:
-        opening = text[start + 1:items[0][0]]
-        separator = text[items[0][1]:items[1][0]] if len(items) > 1 else "," + opening
-        closing = text[items[-1][1]:end - 1]
-    else:
-        line_start = text.rfind("\n", 0, start) + 1
-        key_indent = re.match(r"[ \t]*", text[line_start:start]).group(0)  # type: ignore[union-attr]
-        opening, closing = f"\n{key_indent} ", f"\n{key_indent}"
-        separator = "," + opening
-    lines = _LINE_WITH_END.findall(source)
-    if not lines:
-        return "[]"
-    rendered = [spelled.get(line) or json.dumps(line, ensure_ascii=ascii_only) for line in lines]
-    return "[" + opening + separator.join(rendered) + closing + "]"
 
 
 # -- diff --------------------------------------------------------------------------
