@@ -24,6 +24,7 @@ import ast
 from .checks import Report
 from .dataflow import Analyzer, Context
 from .diagnostic import PARSE_RULE, Diagnostic, FileError, FileResult, Fix, Position
+from .fixes import loses_comment
 from .positions import SourceText
 from .render import Renderer
 from .rulebook import CompiledRule, RuleSet
@@ -228,8 +229,9 @@ def _analyze(module: ast.Module, text: str, path: str, active: list[CompiledRule
         code = item.rule.rule.id
         if suppressions.suppressed(code, start.line):
             continue
+        fix = None if item.fix is None or loses_comment(source, item.fix) else item.fix  # never delete a comment
         result.diagnostics.append(Diagnostic(code, item.message, path, start, end, severity=item.rule.rule.severity,
-                                             fix=item.fix, rule_name=item.rule.rule.name))
+                                             fix=fix, rule_name=item.rule.rule.name))
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 

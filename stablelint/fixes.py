@@ -11,13 +11,18 @@ import only when the file has none that fits.
 from __future__ import annotations
 
 import ast
+import io
 import keyword
-from typing import Callable, Iterable
+import tokenize
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .diagnostic import Edit, Fix, Position
 from .render import Renderer, applied
 from .scopes import inside
 from .values import OP, SYMBOL, Value
+
+if TYPE_CHECKING:
+    from .positions import SourceText
 
 # Expressions that can take a method call or an operator without parentheses.
 ATOMIC = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict,
@@ -115,6 +120,25 @@ def replace(render: Renderer, node: ast.AST, text: str, applicability: str, desc
         start, end = Position(start.line, start.column - 1), Position(end.line, end.column + 1)
     edit = Edit(start, end, text)
     return Fix((edit,), applicability, description, imports)  # type: ignore[arg-type]
+
+
+def loses_comment(source: SourceText, fix: Fix) -> bool:
+    """Whether applying ``fix`` would delete a comment the user wrote inside the text it replaces
+    (``torch.log(torch.softmax(\n    logits,  # raw scores\n))``): such a fix is not offered."""
+    before = sum(comment_count(source.between(edit.start, edit.end)) for edit in fix.edits)
+    return before > 0 and before > sum(comment_count(edit.replacement) for edit in fix.edits)
+
+
+def comment_count(text: str) -> int:
+    """How many comments ``text`` (an expression or statements, possibly over several lines) contains."""
+    if "#" not in text:
+        return 0
+    for wrapped in (f"(\n{text}\n)", text):
+        try:
+            return sum(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(wrapped).readline))
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            continue
+    return text.count("#")  # cannot tell comments from strings: assume the worst
 
 
 def _atomic_text(text: str) -> bool:

@@ -52,7 +52,10 @@ class SourceText:
         """The source text of ``node`` ("" when it has no position)."""
         if getattr(node, "lineno", None) is None:
             return ""
-        start, end = self.start(node), self.end(node)
+        return self.between(self.start(node), self.end(node))
+
+    def between(self, start: Position, end: Position) -> str:
+        """The text from ``start`` to ``end`` (exclusive), lines joined with "\\n"."""
         if start.line == end.line:
             return self.lines[start.line - 1][start.column - 1:end.column - 1]
         parts = [self.lines[start.line - 1][start.column - 1:]]

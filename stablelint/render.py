@@ -8,7 +8,9 @@ use, written with the framework and alias the file already imports
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 
 from .ops import OpTable, Spelling
 from .positions import SourceText
@@ -32,7 +34,10 @@ class Renderer:
         """The source text of ``node`` on one line, shortened to ``limit`` characters."""
         if node is None:
             return "..."
-        code = " ".join(self.source.segment(node).split())
+        segment = self.source.segment(node)
+        code = " ".join(_without_comments(segment).split())
+        if "#" in segment:  # where a comment stood before a closing bracket: "f(x )" -> "f(x)"
+            code = re.sub(r"\s+([)\]}])", r"\1", re.sub(r"([(\[{])\s+", r"\1", code))
         if not code:
             return "..."
         if len(code) > limit:
@@ -181,8 +186,9 @@ class Renderer:
         for name, value in self.module_scope.vars.items():
             if value.kind == MODULE and value.qualname and self.table.normalize(value.qualname) == module:
                 return name
-            if value.kind == MODULE and value.qualname and module.startswith(self.table.normalize(value.qualname) + "."):
-                rest = module[len(self.table.normalize(value.qualname)) + 1:]
+            normalized = self.table.normalize(value.qualname) if value.kind == MODULE and value.qualname else None
+            if normalized and module.startswith(normalized + "."):
+                rest = module[len(normalized) + 1:]
                 best = best or f"{name}.{rest}"
         return best
 
@@ -242,3 +248,19 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
         elif isinstance(node, ast.Subscript):
             stack.append(node.value)
     return False
+
+
+def _without_comments(text: str) -> str:
+    """``text`` (an expression, possibly over lines) without its comments, for one-line quotes in messages."""
+    if "#" not in text:
+        return text
+    lines = text.split("\n")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(f"(\n{text}\n)").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    for token in reversed([t for t in tokens if t.type == tokenize.COMMENT]):
+        row, column = token.start[0] - 2, token.start[1]  # the wrapper's "(" takes the first line
+        if 0 <= row < len(lines):
+            lines[row] = lines[row][:column] + lines[row][column + len(token.string):]
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -95,6 +96,20 @@ def test_parentheses_that_only_grouped_the_fixed_expression_go(run_cli):
                              "    a = 700.0 * np.expm1(m / 1127.0)\n"
                              "    b = print(np.expm1(m))\n"
                              "    return np.expm1(a), np.log1p(b), key\n")
+
+
+def test_no_fix_deletes_a_comment_and_messages_quote_code_without_comments(run_cli):
+    source = ("import torch\n\n\ndef scores(logits, y):\n"
+              "    a = torch.log(torch.softmax(\n        logits,  # raw scores\n        dim=-1,\n    ))\n"
+              "    b = torch.log(torch.softmax(y, dim=-1))  # a comment outside the call stays\n"
+              "    return a, b\n")
+    result = run_cli("check", "--fix", "-", input=source)
+    # the fix of the first would take "# raw scores" with the call: it is not offered; the second is fixed
+    assert result.stdout == source.replace("torch.log(torch.softmax(y, dim=-1))", "torch.log_softmax(y, dim=-1)")
+    report = run_cli("check", "--output-format", "json", "-", input=source)
+    first = [d for d in json.loads(report.stdout) if d["location"]["row"] == 5]
+    assert first and first[0]["fix"] is None
+    assert "#" not in first[0]["message"]
 
 
 def test_import_added_only_when_none_fits(tmp_path, run_cli):

@@ -991,21 +991,8 @@ def built_fix(render: Renderer, node: ast.AST, built: tuple[str, Imports] | None
 
 def replace_fix(render: Renderer, node: ast.AST, text: str, applicability: str, imports: Imports = ()
                 ) -> Fix | None:
-    """Replace ``node`` with ``text``; None when that would delete a comment written inside ``node``."""
-    if _comment_count(render.segment(node)) > _comment_count(text):
-        return None  # torch.log(1 + x  # comment\n): the comment would go with the call
+    """Replace ``node`` with ``text`` (the engine drops the fix if that would delete a comment)."""
     return fixes.replace(render, node, text, applicability, f"use {_one_line(text, 80)}", imports)
-
-
-def _comment_count(text: str) -> int:
-    """How many comments ``text`` (an expression, possibly over several lines) contains."""
-    if "#" not in text:
-        return 0
-    try:
-        return sum(t.type == tokenize.COMMENT
-                   for t in tokenize.generate_tokens(io.StringIO(f"(\n{text}\n)").readline))
-    except (tokenize.TokenError, SyntaxError):
-        return text.count("#")  # cannot tell comments from strings: assume the worst
 
 
 def receiver_end(render: Renderer, attribute: ast.Attribute) -> Position | None:

@@ -69,7 +69,8 @@ class Check(Checker):
         why = argument.facts.zero.text if argument.facts.zero else "possibly 0"
         origin = render.origin(node, argument, render.source_of(argument))
         detail = f"{why} ({origin})" if origin else why
-        sqrt = render.suggest("sqrt", [value, render.source_of(argument)]) if value.op == "pow" else render.callee(value)
+        sqrt = (render.suggest("sqrt", [value, render.source_of(argument)]) if value.op == "pow"
+                else render.callee(value))
         hint = f"{sqrt}({subject} + {eps})" if not sqrt.startswith(".") else f"({subject} + {eps}){sqrt}()"
         report(value.node,
                f"{render.call(value, subject) if value.op != 'pow' else render.text(value.node, 40)} has an "
