@@ -30,6 +30,7 @@ specific prefix wins and ``ignore`` wins a tie.
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,12 @@ class Selection:
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+
+
+def confirm_table(entry: str) -> str:
+    """The TOML table of a ``[tool.stablelint.confirm]`` entry, as a user writes it (quoted where it must be)."""
+    key = entry if re.fullmatch(r"[A-Za-z0-9_-]+", entry) else '"' + entry.replace('"', '\\"') + '"'
+    return f"[tool.stablelint.confirm.{key}]"
 
 
 @dataclass(frozen=True)

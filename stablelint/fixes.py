@@ -11,18 +11,14 @@ import only when the file has none that fits.
 from __future__ import annotations
 
 import ast
-import io
 import keyword
-import tokenize
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 from .diagnostic import Edit, Fix, Position
+from .positions import SourceText, comments
 from .render import Renderer, applied
 from .scopes import inside
 from .values import OP, SYMBOL, Value
-
-if TYPE_CHECKING:
-    from .positions import SourceText
 
 # Expressions that can take a method call or an operator without parentheses.
 ATOMIC = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict,
@@ -131,14 +127,8 @@ def loses_comment(source: SourceText, fix: Fix) -> bool:
 
 def comment_count(text: str) -> int:
     """How many comments ``text`` (an expression or statements, possibly over several lines) contains."""
-    if "#" not in text:
-        return 0
-    for wrapped in (f"(\n{text}\n)", text):
-        try:
-            return sum(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(wrapped).readline))
-        except (tokenize.TokenError, SyntaxError, IndentationError):
-            continue
-    return text.count("#")  # cannot tell comments from strings: assume the worst
+    found = comments(text)
+    return text.count("#") if found is None else len(found)  # untokenizable: assume the worst
 
 
 def _atomic_text(text: str) -> bool:

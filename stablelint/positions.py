@@ -9,7 +9,9 @@ messages.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 
 from .diagnostic import Position
 
@@ -62,3 +64,17 @@ class SourceText:
         parts.extend(self.lines[start.line:end.line - 1])
         parts.append(self.lines[end.line - 1][:end.column - 1])
         return "\n".join(parts)
+
+
+def comments(text: str) -> list[tuple[int, int, str]] | None:
+    """The comments in ``text`` (an expression or statements, possibly over several lines) as (0-based line,
+    column, comment), or None when it cannot be tokenized (so comments cannot be told from strings)."""
+    if "#" not in text:
+        return []
+    for wrapped, offset in ((f"(\n{text}\n)", 2), (text, 1)):  # an expression's lines may be indented
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(wrapped).readline))
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        return [(t.start[0] - offset, t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
+    return None

@@ -8,12 +8,10 @@ use, written with the framework and alias the file already imports
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 
 from .ops import OpTable, Spelling
-from .positions import SourceText
+from .positions import SourceText, comments
 from .values import MODULE, OP, RESULT, Value
 
 
@@ -252,15 +250,11 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
 
 def _without_comments(text: str) -> str:
     """``text`` (an expression, possibly over lines) without its comments, for one-line quotes in messages."""
-    if "#" not in text:
+    found = comments(text)
+    if not found:
         return text
     lines = text.split("\n")
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(f"(\n{text}\n)").readline))
-    except (tokenize.TokenError, SyntaxError):
-        return text
-    for token in reversed([t for t in tokens if t.type == tokenize.COMMENT]):
-        row, column = token.start[0] - 2, token.start[1]  # the wrapper's "(" takes the first line
+    for row, column, comment in reversed(found):
         if 0 <= row < len(lines):
-            lines[row] = lines[row][:column] + lines[row][column + len(token.string):]
+            lines[row] = lines[row][:column] + lines[row][column + len(comment):]
     return "\n".join(lines)

@@ -65,7 +65,8 @@ def test_verdicts_are_shown_where_check_shows_the_findings(runs):
 def test_log_of_softmax_in_a_cell_is_confirmed_and_its_fix_verified(runs):
     # the `%matplotlib inline` magic is masked: the module imports; the top-level cell runs too
     line = confirm_line(runs, "softmax.ipynb")
-    assert line.startswith("notebooks/softmax.ipynb:cell 3:2:12: SL101 CONFIRMED: -inf at the flagged expression and in the output with logits = ")
+    assert line.startswith("notebooks/softmax.ipynb:cell 3:2:12: SL101 CONFIRMED: -inf at the flagged expression and "
+                           "in the output with logits = ")
     assert line.endswith("[fix verified: finite at the witness and equal within 1e-4 on 3 ordinary inputs]")
     assert runs["concise"].exit_code == 1
 
@@ -81,7 +82,8 @@ def test_json_names_the_cell_and_the_fix_check(runs):
 
 def test_a_notebook_importing_a_sibling_module_and_reading_a_relative_path_is_confirmed(runs):
     line = confirm_line(runs, "standardize.ipynb")
-    assert line.startswith("notebooks/standardize.ipynb:cell 3:2:12: SL201 CONFIRMED: NaN at the flagged expression and in the output with x = ")
+    assert line.startswith("notebooks/standardize.ipynb:cell 3:2:12: SL201 CONFIRMED: NaN at the flagged expression "
+                           "and in the output with x = ")
 
 
 def test_a_raising_top_level_cell_is_an_error_with_the_reason(runs):

@@ -22,6 +22,7 @@ class Backend:
 
     def __init__(self, device: str):
         self.device = device
+        # what went NaN/Inf inside the last call, as "<framework>: <what it reported>" (NumPy, JAX)
         self.floating_events: list[str] = []
 
     # -- arrays ---------------------------------------------------------------------------
@@ -175,7 +176,7 @@ class NumpyBackend(Backend):
                 warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             result = function(**arguments)
-        self.floating_events = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)
+        self.floating_events = [f"NumPy: {w.message}" for w in caught if issubclass(w.category, RuntimeWarning)
                                 and "encountered in" in str(w.message)]
         return result
 

@@ -250,11 +250,11 @@ def plans(parameters: list[Parameter]) -> list[Plan]:
     if not any(p.kind == "tensor" for p in relabeled):
         return result
     for shape in ALTERNATIVE_SHAPES:
-        shown = f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
         for variant, described in variants:
             shaped = [replace(p, shape=shape) if p.kind in ("tensor", "binary") else
                       replace(p, shape=(regimes.ROWS, regimes.COLUMNS)) if p.kind == "mask" else p  # (N, T)
                       for p in variant]
             if any(p.kind == "tensor" for p in shaped):
-                result.append(Plan(shaped, "; ".join(filter(None, (described, f"arrays of shape {shown}")))))
+                shown = f"arrays of shape {regimes.show_shape(shape)}"
+                result.append(Plan(shaped, "; ".join(filter(None, (described, shown)))))
     return result

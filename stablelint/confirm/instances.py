@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 import sys
 from typing import Any, Callable
 
+from ..config import confirm_table
 from . import inputs, regimes
 
 FILLED_BY_ANNOTATION: dict[str, Any] = {"int": regimes.COLUMNS, "float": 1.0, "bool": False}
@@ -76,7 +76,7 @@ def _through_call(layer: Any, call: Callable) -> Callable:
 def build(cls: type, config: dict | None) -> Any:
     """An instance of ``cls`` from its entry's ``instance`` or ``init``, else from ``_default``."""
     if config and config.get("instance"):
-        where = f"{_table(config['entry'])} instance = \"{config['instance']}\""
+        where = f"{confirm_table(config['entry'])} instance = \"{config['instance']}\""
         try:
             instance = load(config["instance"], config["root"])()
         except Exception as exc:  # noqa: BLE001 - the user's function failing is a verdict
@@ -90,13 +90,13 @@ def build(cls: type, config: dict | None) -> Any:
         try:
             return cls(**init)
         except Exception as exc:  # noqa: BLE001
-            raise ConfiguredBuildFailed(f"{_table(config['entry'])} init: {call} failed") from exc
+            raise ConfiguredBuildFailed(f"{confirm_table(config['entry'])} init: {call} failed") from exc
     return _default(cls)
 
 
 def _default(cls: type) -> Any:
     how = (f"; configure it with init = {{...}} (constructor keyword arguments) or instance = \"module:function\" "
-           f"in {_table(cls.__name__)}")
+           f"in {confirm_table(cls.__name__)}")
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
@@ -120,9 +120,3 @@ def _default(cls: type) -> Any:
         given = ", ".join(f"{k}={v!r}" for k, v in filled.items())
         arguments = f"constructor arguments {given}" if filled else "default constructor arguments"
         raise CannotBuild(f"class {cls.__name__} cannot be built from {arguments}", how) from exc
-
-
-def _table(entry: str) -> str:
-    """The TOML table of an entry, as a user writes it."""
-    key = entry if re.fullmatch(r"[A-Za-z0-9_-]+", entry) else '"' + entry.replace('"', '\\"') + '"'
-    return f"[tool.stablelint.confirm.{key}]"

@@ -80,6 +80,11 @@ SHAPE_DESCRIPTIONS = {
 }
 
 
+def show_shape(shape) -> str:
+    """A shape as Python writes a tuple: ``(6,)``, ``(4, 5)``."""
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
+
+
 def shape_family(code: str) -> tuple[str, ...] | None:
     return SHAPE_FAMILIES.get(code)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..config import Config, ConfigFinder
+from ..config import Config, ConfigFinder, confirm_table
 from ..diagnostic import Diagnostic
 from ..discovery import iter_files
 from ..fixer import apply_fixes
@@ -252,30 +252,8 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
             verdict.fix = _verify_fix(diagnostic, path, text, request, witness, options)
         return verdict
     if outcome.status == "not-reproduced":
-        arguments = ", ".join(data["arguments"]) or "no array arguments"
-        if family is None:  # a shape rule
-            looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
-                diagnostic.code,
-                "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework in ("torch", "numpy") else ""))
-            reason = (f"{looked} in {_runs(data['runs'])} on {data['device']} with N = {regimes.SHAPE_N}; shaped "
-                      f"{arguments} as: {', '.join(data['tried'])}")
-        else:
-            checked = {"numpy": "outputs (NumPy: forward only)",
-                       "jax": "outputs, gradients and intermediates (jax.debug_nans)"}.get(framework,
-                                                                                       "outputs and gradients")
-            elsewhere = data.get("elsewhere")  # the function did fail, through something else than this finding
-            held = "the flagged expression stayed finite" if elsewhere else f"finite {checked}"
-            reason = (f"{held} in {_runs(data['runs'])} on {data['device']}; varied {arguments} "
-                      f"under: {', '.join(data['tried'])}")
-            if data.get("inputs"):  # the default inputs did not fit: which others ran
-                reason += f"; with {' / '.join(data['inputs'])}"
-            if elsewhere:
-                reason += (f"; the function's {_witness_text(Witness(**elsewhere))} comes from elsewhere in it")
-        if data.get("failed_runs"):
-            count = data["failed_runs"]
-            reason += f"; {count} other run{'' if count == 1 else 's'} failed ({data['last_error']})"
-        return _verdict(diagnostic, display, NOT_REPRODUCED, reason, function=function, device=data["device"],
-                        tried=data["tried"])
+        return _verdict(diagnostic, display, NOT_REPRODUCED, _not_reproduced(diagnostic.code, framework, data),
+                        function=function, device=data["device"], tried=data["tried"])
     kind = SKIPPED if outcome.status == "skipped" else ERROR
     reason = data.get("reason", "the probe failed")
     if data.get("unfit"):  # say how to make it fit
@@ -285,23 +263,43 @@ def confirm_one(diagnostic: Diagnostic, path: Path, text: str, module: _ModuleFa
                        "no synthesised array can stand for: give a factory")
         else:
             reason += "; give its shapes or a factory"
-        reason += f" in {_entry_table(diagnostic.path, function)}"
+        reason += f" in {confirm_table(f'{Path(diagnostic.path).name}:{function}')}"
     return _verdict(diagnostic, display, kind, reason, function=function, output=outcome.output)
 
 
-def _runs(count: int) -> str:
-    return f"{count} run" if count == 1 else f"{count} runs"
+def _not_reproduced(code: str, framework: str, data: dict) -> str:
+    """What was tried, on which arguments, and (where the function did fail) what came from elsewhere."""
+    arguments = ", ".join(data["arguments"]) or "no array arguments"
+    if regimes.shape_family(code):
+        looked = {"SL310": "a scalar loss", "SL402": "no broadcast error"}.get(
+            code,
+            "no (N, N) output" + (" and no op given (N, 1) and (N,)" if framework in ("torch", "numpy") else ""))
+        reason = (f"{looked} in {_runs(data['runs'])} on {data['device']} with N = {regimes.SHAPE_N}; shaped "
+                  f"{arguments} as: {', '.join(data['tried'])}")
+    else:
+        checked = {"numpy": "outputs (NumPy: forward only)",
+                   "jax": "outputs, gradients and intermediates (jax.debug_nans)"}.get(framework,
+                                                                                   "outputs and gradients")
+        elsewhere = data.get("elsewhere")  # the function did fail, through something else than this finding
+        held = "the flagged expression stayed finite" if elsewhere else f"finite {checked}"
+        reason = (f"{held} in {_runs(data['runs'])} on {data['device']}; varied {arguments} "
+                  f"under: {', '.join(data['tried'])}")
+        if data.get("inputs"):  # the default inputs did not fit: which others ran
+            reason += f"; with {' / '.join(data['inputs'])}"
+        if elsewhere:
+            reason += (f"; the function's {_witness_text(Witness(**elsewhere))} comes from elsewhere in it")
+    if data.get("failed_runs"):
+        reason += f"; {_runs(data['failed_runs'], 'other ')} failed ({data['last_error']})"
+    return reason
 
 
-def _entry_table(display: str, function: str) -> str:
-    """The ``[tool.stablelint.confirm]`` table a user adds for ``function`` (named by file and function)."""
-    return f'[tool.stablelint.confirm."{Path(display).name}:{function}"]'
-
+def _runs(count: int, kind: str = "") -> str:
+    return f"{count} {kind}run{'' if count == 1 else 's'}"
 
 
 def _witness_text(witness: Witness) -> str:
     if witness.shapes is not None:
-        given = ", ".join(f"{name} of shape {_show(shape)}" for name, shape in witness.shapes.items())
+        given = ", ".join(f"{name} of shape {regimes.show_shape(shape)}" for name, shape in witness.shapes.items())
         where = "" if witness.where in ("output", "call") else f"{witness.where}: "
         return f"{where}{witness.value} with {given or 'no array arguments'}, {witness.dtype} on {witness.device}"
     description = regimes.DESCRIPTIONS.get(witness.regime, witness.regime)
@@ -318,10 +316,6 @@ def _witness_text(witness: Witness) -> str:
     elif witness.at_finding:
         where += f" ({witness.at_finding} at the flagged expression)"
     return f"{witness.value}{where} {given}{inputs}, {witness.dtype} on {witness.device}"
-
-
-def _show(shape: list[int]) -> str:
-    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
 
 
 def _verify_fix(diagnostic: Diagnostic, path: Path, text: str, request: dict, witness: Witness,

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from . import inputs, regimes
 from .backends import Backend, arrays, make
 from .loading import exception_line, function_of, import_module, original_and_fixed
+from .regimes import show_shape
 
 BROADCAST_ERRORS = ("must match the size of tensor", "could not be broadcast together", "Incompatible shapes")
 
@@ -21,13 +22,10 @@ def _shape(value: Any) -> tuple[int, ...] | None:
         return None
 
 
-def _show(shape: tuple[int, ...]) -> str:
-    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
-
-
 def _broadcast_message(name: str) -> str:
     n = regimes.SHAPE_N
-    return f"{name} was given shapes {_show((n, 1))} and {_show((n,))}, which broadcast to {_show((n, n))}"
+    return (f"{name} was given shapes {show_shape((n, 1))} and {show_shape((n,))}, which broadcast to "
+            f"{show_shape((n, n))}")
 
 
 def _broadcast_watch(backend: Backend, arguments: dict[str, Any]):
@@ -112,7 +110,7 @@ def shape_once(backend: Backend, function: Callable, parameters, regime: str, co
     n = regimes.SHAPE_N
     if code == "SL310":
         if out:  # not a scalar
-            what = f"a loss of shape {_show(out)}, not a scalar"
+            what = f"a loss of shape {show_shape(out)}, not a scalar"
             if backend.framework == "torch" and first is not None and getattr(first, "requires_grad", False):
                 try:
                     first.backward()
@@ -121,8 +119,8 @@ def shape_once(backend: Backend, function: Callable, parameters, regime: str, co
             return "output", what, shapes, None
         return None, None, shapes, None
     if code in ("SL401", "SL403") and out is not None and out[-2:] == (n, n):
-        return "output", f"an output of shape {_show(out)} where {_show((n,))} or {_show((n, 1))} was expected", \
-            shapes, None
+        expected = f"{show_shape((n,))} or {show_shape((n, 1))}"
+        return "output", f"an output of shape {show_shape(out)} where {expected} was expected", shapes, None
     if watch is not None and watch.found:
         return "intermediate", watch.found, shapes, None
     return None, None, shapes, None
